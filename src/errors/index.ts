@@ -1,0 +1,2 @@
+export { CrosswalkError, type ErrorParams, formatMessage, isCrosswalkError } from './crosswalk-error.ts';
+export { ERRORS, type ErrorCode, type ErrorDefinition, type OwningTeam } from './registry.ts';

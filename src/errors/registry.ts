@@ -1,0 +1,108 @@
+/**
+ * The one registry of Crosswalk's error codes. A code is stable forever once released: the exception
+ * queue stores it, dashboards group by it, runbooks name it. Retire a code by marking it, never by reuse.
+ *
+ * Each code names the team that owns the work item it becomes, whether a plain retry can succeed, and
+ * the HTTP status an API answer carries. Message templates use {name} placeholders and must never be
+ * given patient identifiers: they reach logs and ERP-bound documents.
+ */
+
+export type OwningTeam =
+  | 'integration'
+  | 'supply-chain'
+  | 'revenue-integrity'
+  | 'finance'
+  | 'data-stewardship'
+  | 'security'
+  | 'operations';
+
+export interface ErrorDefinition {
+  readonly team: OwningTeam;
+  readonly retryable: boolean;
+  readonly httpStatus: number;
+  readonly message: string;
+}
+
+function def(team: OwningTeam, retryable: boolean, httpStatus: number, message: string): ErrorDefinition {
+  return { team, retryable, httpStatus, message };
+}
+
+export const ERRORS = {
+  // --- configuration (operations) -------------------------------------------------------------
+  CW_ERR_CONFIG_INVALID: def('operations', false, 500, 'invalid setting {setting}: {reason}'),
+  CW_ERR_CONFIG_FILE: def('operations', false, 500, 'cannot read configuration file {path}: {reason}'),
+  CW_ERR_CONFIG_ENGINE: def('operations', false, 500, 'unknown database engine in {setting}: {value}'),
+
+  // --- storage ---------------------------------------------------------------------------------
+  CW_ERR_STORE_UNREACHABLE: def('operations', true, 503, 'database unreachable at {target}: {reason}'),
+  CW_ERR_STORE_NOT_MIGRATED: def(
+    'operations',
+    true,
+    503,
+    'database schema is at version {found}, expected {expected}',
+  ),
+  CW_ERR_STORE_AHEAD: def(
+    'operations',
+    false,
+    500,
+    'database schema version {found} is newer than this build ({expected})',
+  ),
+  CW_ERR_STORE_MIGRATION: def('operations', false, 500, 'migration {id} failed: {reason}'),
+  CW_ERR_STORE_WRITE: def('operations', true, 503, 'database write failed: {reason}'),
+
+  // --- server / CLI ----------------------------------------------------------------------------
+  CW_ERR_SERVER_PORT_IN_USE: def('operations', false, 500, '{listener} port {port} is already in use'),
+  CW_ERR_SERVER_LISTEN: def('operations', false, 500, '{listener} cannot listen on {host}:{port}: {reason}'),
+  CW_ERR_CLI_USAGE: def('operations', false, 400, '{reason}'),
+  CW_ERR_CLI_INPUT: def('operations', false, 400, 'cannot read {path}: {reason}'),
+  CW_ERR_DEMO_NOT_EMPTY: def(
+    'operations',
+    false,
+    409,
+    'the database at {target} already holds data; demo loads only into an empty one',
+  ),
+  CW_ERR_API_NOT_FOUND: def('operations', false, 404, 'no {what} with id {id}'),
+  CW_ERR_API_BAD_REQUEST: def('operations', false, 400, '{reason}'),
+
+  // --- HL7 v2 (integration) --------------------------------------------------------------------
+  CW_ERR_HL7_EMPTY: def('integration', false, 400, 'HL7 v2 message is empty'),
+  CW_ERR_HL7_NO_MSH: def(
+    'integration',
+    false,
+    400,
+    'HL7 v2 message does not start with an MSH segment (found {found})',
+  ),
+  CW_ERR_HL7_BAD_DELIMITERS: def('integration', false, 400, 'MSH-1/MSH-2 delimiters are invalid: {reason}'),
+  CW_ERR_HL7_BAD_SEGMENT: def('integration', false, 400, 'segment {position} is malformed: {reason}'),
+  CW_ERR_HL7_BAD_ESCAPE: def('integration', false, 400, 'bad escape sequence at {position}: {reason}'),
+  CW_ERR_HL7_TOO_LARGE: def(
+    'integration',
+    false,
+    413,
+    '{what} at {position} is {size} bytes, over the limit of {limit}',
+  ),
+  CW_ERR_HL7_REQUIRED_FIELD: def('integration', false, 400, 'required field {position} is empty'),
+  CW_ERR_HL7_CHARSET: def('integration', false, 400, 'unsupported character set {charset} in MSH-18'),
+  CW_ERR_HL7_BATCH: def('integration', false, 400, 'batch envelope is malformed: {reason}'),
+
+  // --- MLLP and the inbox (integration) ---------------------------------------------------------
+  CW_ERR_MLLP_FRAME_TOO_LARGE: def('integration', false, 413, 'MLLP frame exceeds {limit} bytes'),
+  CW_ERR_MLLP_TIMEOUT: def('integration', true, 408, 'MLLP peer {what} timed out after {ms} ms'),
+  CW_ERR_MLLP_NOT_ALLOWED: def(
+    'security',
+    false,
+    403,
+    'MLLP client certificate {subject} is not on the allowlist',
+  ),
+  CW_ERR_MLLP_NO_ACK: def('integration', true, 504, 'no ACK received for {controlId} within {ms} ms'),
+  CW_ERR_MLLP_CONNECTION: def('integration', true, 503, 'MLLP connection to {target} failed: {reason}'),
+  CW_ERR_INBOX_DUPLICATE_CONFLICT: def(
+    'integration',
+    false,
+    409,
+    'message {sender}/{controlId} was already received with different content',
+  ),
+  CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERRORS;
