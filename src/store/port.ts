@@ -1,0 +1,55 @@
+/**
+ * The storage port. Domain repositories speak SQL through this small interface; the two adapters
+ * (embedded SQLite, PostgreSQL) implement it. Branch on `capabilities`, never on a driver name spread
+ * across the code.
+ *
+ * SQL is written once with `?` placeholders; the PostgreSQL adapter numbers them ($1, $2 …). Integer
+ * columns may come back as number, bigint or string depending on engine and size, so repositories
+ * normalise with `asBigInt` / `asNumber` from `values.ts`. Money columns are BIGINT minor units on both
+ * engines and are always read with `asBigInt`.
+ */
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Capabilities {
+  readonly dialect: Dialect;
+  /** INSERT … RETURNING is available (both engines we support have it; kept for future adapters). */
+  readonly supportsReturning: boolean;
+  /** Several processes may write at once (PostgreSQL), versus one writer at a time (SQLite). */
+  readonly concurrentWriters: boolean;
+  /** FOR UPDATE SKIP LOCKED for claiming work. */
+  readonly supportsSkipLocked: boolean;
+}
+
+export type SqlValue = string | number | bigint | boolean | null | Uint8Array | Date;
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+  readonly capabilities: Capabilities;
+  query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  execute(sql: string, params?: readonly SqlValue[]): Promise<{ rowsAffected: number }>;
+  /** Runs statements separated by semicolons, with no parameters (DDL, migrations). */
+  executeScript(sql: string): Promise<void>;
+}
+
+export interface Store extends SqlExecutor {
+  /** A human-readable target with no credentials, for logs and error messages. */
+  readonly target: string;
+  /**
+   * Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. On SQLite a
+   * transaction takes the write lock at its start (BEGIN IMMEDIATE), so `fn` must not wait on I/O
+   * outside the database. Nested calls join the outer transaction.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Cheap liveness check for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Migration {
+  /** Numbered, forward-only; never renumber or edit one that has been released. */
+  readonly id: number;
+  readonly name: string;
+  /** DDL for the dialect. Most of it is shared; `ddl.ts` holds the per-dialect type names. */
+  readonly up: (dialect: Dialect) => string;
+}
