@@ -32,7 +32,7 @@ export interface SqlExecutor {
   executeScript(sql: string): Promise<void>;
 }
 
-export interface Store extends SqlExecutor {
+export interface Store extends SqlExecutor, MigrationLockable {
   /** A human-readable target with no credentials, for logs and error messages. */
   readonly target: string;
   /**
@@ -52,4 +52,12 @@ export interface Migration {
   readonly name: string;
   /** DDL for the dialect. Most of it is shared; `ddl.ts` holds the per-dialect type names. */
   readonly up: (dialect: Dialect) => string;
+}
+
+export interface MigrationLockable {
+  /**
+   * Runs `fn` while holding the database-wide migration lock, so several processes starting at once
+   * apply each migration exactly once.
+   */
+  withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
 }

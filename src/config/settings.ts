@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Crosswalk reads, in one place. Each has its environment name (CROSSWALK_…), a CLI flag,
+ * a default, its unit in its name, and one sentence on what it is for and when to change it. The README
+ * and docs/configuration.md list the same table; a test keeps them in step.
+ *
+ * Precedence, lowest first: default < configuration file < environment < command-line flag.
+ */
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0–65535')
+  .max(65535, 'must be 0–65535');
+const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be > 0');
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+export interface SettingSpec<T extends z.ZodType = z.ZodType> {
+  readonly env: string;
+  readonly flag: string;
+  readonly schema: T;
+  readonly default: z.input<T>;
+  readonly purpose: string;
+}
+
+function setting<T extends z.ZodType>(spec: SettingSpec<T>): SettingSpec<T> {
+  return spec;
+}
+
+export const SETTINGS = {
+  databaseUrl: setting({
+    env: 'CROSSWALK_DATABASE_URL',
+    flag: '--database-url',
+    schema: nonEmpty,
+    default: './.crosswalk/crosswalk.db',
+    purpose:
+      'Where Crosswalk keeps its data: a SQLite file path (embedded default) or a postgres:// URL for production and for running several processes.',
+  }),
+  httpHost: setting({
+    env: 'CROSSWALK_HTTP_HOST',
+    flag: '--http-host',
+    schema: nonEmpty,
+    default: '127.0.0.1',
+    purpose: 'Address the HTTP server (API, /fhir, dashboard, metrics) binds to; 0.0.0.0 to serve other machines.',
+  }),
+  httpPort: setting({
+    env: 'CROSSWALK_HTTP_PORT',
+    flag: '--http-port',
+    schema: port,
+    default: 8080,
+    purpose: 'TCP port of the HTTP server; 0 picks a free port.',
+  }),
+  mllpHost: setting({
+    env: 'CROSSWALK_MLLP_HOST',
+    flag: '--mllp-host',
+    schema: nonEmpty,
+    default: '127.0.0.1',
+    purpose: 'Address the HL7 v2 MLLP listener binds to.',
+  }),
+  mllpPort: setting({
+    env: 'CROSSWALK_MLLP_PORT',
+    flag: '--mllp-port',
+    schema: port,
+    default: 2575,
+    purpose: 'TCP port of the HL7 v2 MLLP listener (2575 is the registered HL7 port); 0 picks a free port.',
+  }),
+  dbPoolMax: setting({
+    env: 'CROSSWALK_DB_POOL_MAX',
+    flag: '--db-pool-max',
+    schema: positiveInt,
+    default: 10,
+    purpose:
+      'Most PostgreSQL connections one process opens; raise it with many workers, lower it when the server limits connections.',
+  }),
+  shutdownTimeoutMs: setting({
+    env: 'CROSSWALK_SHUTDOWN_TIMEOUT_MS',
+    flag: '--shutdown-timeout-ms',
+    schema: positiveInt,
+    default: 10000,
+    purpose: 'How long a graceful shutdown waits for in-flight work before closing connections anyway.',
+  }),
+  logLevel: setting({
+    env: 'CROSSWALK_LOG_LEVEL',
+    flag: '--log-level',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }),
+    default: 'info',
+    purpose: 'Least severe log level written (JSON lines on stdout); debug for troubleshooting.',
+  }),
+  demoSeed: setting({
+    env: 'CROSSWALK_DEMO_SEED',
+    flag: '--seed',
+    schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').nonnegative('must be >= 0'),
+    default: 42,
+    purpose: 'Seed of the generated demo health system; the same seed always gives the same data.',
+  }),
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Config = { readonly [K in SettingName]: z.output<(typeof SETTINGS)[K]['schema']> };

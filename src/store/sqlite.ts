@@ -1,0 +1,149 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { CrosswalkError } from '../errors/index.ts';
+import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+const CAPABILITIES: Capabilities = Object.freeze({
+  dialect: 'sqlite',
+  supportsReturning: true,
+  concurrentWriters: false,
+  supportsSkipLocked: false,
+});
+
+function bind(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => {
+    if (typeof p === 'boolean') return p ? 1 : 0;
+    if (p instanceof Date) return p.toISOString();
+    if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    return p;
+  });
+}
+
+export interface SqliteOptions {
+  /** Milliseconds a writer waits for another process's write lock before failing. */
+  readonly busyTimeoutMs?: number;
+}
+
+/**
+ * Embedded SQLite through better-sqlite3. The driver is synchronous, so one connection serves the
+ * process and an async mutex keeps statements of concurrent callers out of an open transaction.
+ * WAL with synchronous=FULL: a commit has reached the disk when it returns, which is what an ACK
+ * promises. Integers are read as bigint (safeIntegers) so money is exact beyond 2^53.
+ */
+export class SqliteStore implements Store {
+  readonly capabilities = CAPABILITIES;
+  readonly target: string;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Statement>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    this.target = `sqlite:${path}`;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10000}`);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+    } catch (e) {
+      throw new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target: this.target, reason: (e as Error).message }, { cause: e });
+    }
+  }
+
+  private prepare(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      if (s.reader) s.safeIntegers(true);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private runQuery<T extends Row>(sql: string, params: readonly SqlValue[]): T[] {
+    const s = this.prepare(sql);
+    if (s.reader) return s.all(...bind(params)) as T[];
+    s.run(...bind(params));
+    return [];
+  }
+
+  private runExecute(sql: string, params: readonly SqlValue[]): { rowsAffected: number } {
+    const s = this.prepare(sql);
+    if (s.reader) {
+      s.all(...bind(params));
+      return { rowsAffected: 0 };
+    }
+    return { rowsAffected: s.run(...bind(params)).changes };
+  }
+
+  /** Serialises work on the single connection; a transaction holds the lock until it ends. */
+  private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.closed) return Promise.reject(new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target: this.target, reason: 'store is closed' }));
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private executor(): SqlExecutor {
+    return {
+      capabilities: this.capabilities,
+      query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) => this.runQuery<T>(sql, params),
+      execute: async (sql: string, params: readonly SqlValue[] = []) => this.runExecute(sql, params),
+      executeScript: async (sql: string) => {
+        this.db.exec(sql);
+      },
+    };
+  }
+
+  query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
+    return this.exclusive(() => this.runQuery<T>(sql, params));
+  }
+
+  execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
+    return this.exclusive(() => this.runExecute(sql, params));
+  }
+
+  executeScript(sql: string): Promise<void> {
+    return this.exclusive(() => {
+      this.db.exec(sql);
+    });
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(this.executor());
+        this.db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * SQLite has one writer at a time: each migration runs in its own BEGIN IMMEDIATE transaction and
+   * re-reads the applied set inside it, which serialises concurrent starters without a separate lock.
+   */
+  withMigrationLock<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1 AS ok');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.tail;
+    this.closed = true;
+    this.db.close();
+  }
+}
