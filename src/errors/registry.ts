@@ -52,6 +52,12 @@ export const ERRORS = {
 
   // --- server / CLI ----------------------------------------------------------------------------
   CW_ERR_SERVER_PORT_IN_USE: def('operations', false, 500, '{listener} port {port} is already in use'),
+  CW_ERR_SERVER_INTERNAL: def(
+    'operations',
+    true,
+    500,
+    'internal error; the log holds the details under id {incident}',
+  ),
   CW_ERR_SERVER_LISTEN: def('operations', false, 500, '{listener} cannot listen on {host}:{port}: {reason}'),
   CW_ERR_CLI_USAGE: def('operations', false, 400, '{reason}'),
   CW_ERR_CLI_INPUT: def('operations', false, 400, 'cannot read {path}: {reason}'),
@@ -96,6 +102,12 @@ export const ERRORS = {
   ),
   CW_ERR_MLLP_NO_ACK: def('integration', true, 504, 'no ACK received for {controlId} within {ms} ms'),
   CW_ERR_MLLP_CONNECTION: def('integration', true, 503, 'MLLP connection to {target} failed: {reason}'),
+  CW_ERR_MLLP_FRAME_INCOMPLETE: def(
+    'integration',
+    true,
+    400,
+    'MLLP frame abandoned after {bytes} bytes: {reason}',
+  ),
   CW_ERR_INBOX_DUPLICATE_CONFLICT: def(
     'integration',
     false,

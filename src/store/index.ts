@@ -1,7 +1,7 @@
-export { ddlTypes, type DdlTypes } from './ddl.ts';
+export { type DdlTypes, ddlTypes } from './ddl.ts';
 export { assertMigrated, migrate, type SchemaStatus, schemaStatus } from './migrate.ts';
 export { MIGRATIONS } from './migrations/index.ts';
-export { openStore, type OpenStoreOptions } from './open.ts';
+export { type OpenStoreOptions, openStore } from './open.ts';
 export type { Capabilities, Dialect, Migration, Row, SqlExecutor, SqlValue, Store } from './port.ts';
 export { PostgresStore } from './postgres.ts';
 export { SqliteStore } from './sqlite.ts';

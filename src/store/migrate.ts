@@ -28,18 +28,30 @@ async function hasLedger(store: Store): Promise<boolean> {
   return (await store.query(sql)).length > 0;
 }
 
-export async function schemaStatus(store: Store, migrations: readonly Migration[] = MIGRATIONS): Promise<SchemaStatus> {
+export async function schemaStatus(
+  store: Store,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<SchemaStatus> {
   const applied = (await hasLedger(store)) ? await appliedIds(store) : new Set<number>();
   const expected = migrations.at(-1)?.id ?? 0;
   const current = applied.size === 0 ? 0 : Math.max(...applied);
-  return { current, expected, pending: migrations.filter((m) => !applied.has(m.id)).map(({ id, name }) => ({ id, name })) };
+  return {
+    current,
+    expected,
+    pending: migrations.filter((m) => !applied.has(m.id)).map(({ id, name }) => ({ id, name })),
+  };
 }
 
 /** Throws unless the schema is exactly at this build's version: used by `serve` and /readyz. */
-export async function assertMigrated(store: Store, migrations: readonly Migration[] = MIGRATIONS): Promise<void> {
+export async function assertMigrated(
+  store: Store,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<void> {
   const s = await schemaStatus(store, migrations);
-  if (s.current > s.expected) throw new CrosswalkError('CW_ERR_STORE_AHEAD', { found: s.current, expected: s.expected });
-  if (s.pending.length > 0) throw new CrosswalkError('CW_ERR_STORE_NOT_MIGRATED', { found: s.current, expected: s.expected });
+  if (s.current > s.expected)
+    throw new CrosswalkError('CW_ERR_STORE_AHEAD', { found: s.current, expected: s.expected });
+  if (s.pending.length > 0)
+    throw new CrosswalkError('CW_ERR_STORE_NOT_MIGRATED', { found: s.current, expected: s.expected });
 }
 
 /**
@@ -66,9 +78,17 @@ export async function migrate(
         try {
           await tx.executeScript(m.up(store.capabilities.dialect));
         } catch (e) {
-          throw new CrosswalkError('CW_ERR_STORE_MIGRATION', { id: `${m.id} (${m.name})`, reason: (e as Error).message }, { cause: e });
+          throw new CrosswalkError(
+            'CW_ERR_STORE_MIGRATION',
+            { id: `${m.id} (${m.name})`, reason: (e as Error).message },
+            { cause: e },
+          );
         }
-        await tx.execute('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [m.id, m.name, now().toISOString()]);
+        await tx.execute('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)', [
+          m.id,
+          m.name,
+          now().toISOString(),
+        ]);
         done.push({ id: m.id, name: m.name });
       });
     }

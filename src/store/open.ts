@@ -8,7 +8,10 @@ export interface OpenStoreOptions {
 }
 
 /** Opens the store a database URL names and checks that it answers. */
-export async function openStore(url: string | DatabaseTarget, options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(
+  url: string | DatabaseTarget,
+  options: OpenStoreOptions = {},
+): Promise<Store> {
   const target = typeof url === 'string' ? parseDatabaseUrl(url) : url;
   const store: Store =
     target.engine === 'sqlite'

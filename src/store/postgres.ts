@@ -16,7 +16,8 @@ const CAPABILITIES: Capabilities = Object.freeze({
 const TYPES = {
   getTypeParser(oid: number, format?: 'text' | 'binary') {
     if (oid === 20) return (v: string) => BigInt(v);
-    if (oid === 1184 || oid === 1114) return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
+    if (oid === 1184 || oid === 1114)
+      return (v: string) => new Date(oid === 1114 ? `${v}Z` : v).toISOString();
     return pg.types.getTypeParser(oid, format);
   },
 } as pg.CustomTypesConfig;
@@ -47,7 +48,18 @@ function unreachable(target: string, e: unknown): CrosswalkError {
   return new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target, reason }, { cause: e });
 }
 
-const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '57P01', '57P03', '3D000', '28000', '28P01']);
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P03',
+  '3D000',
+  '28000',
+  '28P01',
+]);
 
 export interface PostgresOptions {
   readonly poolMax?: number;

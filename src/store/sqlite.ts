@@ -17,7 +17,8 @@ function bind(params: readonly SqlValue[]): unknown[] {
   return params.map((p) => {
     if (typeof p === 'boolean') return p ? 1 : 0;
     if (p instanceof Date) return p.toISOString();
-    if (p instanceof Uint8Array && !Buffer.isBuffer(p)) return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    if (p instanceof Uint8Array && !Buffer.isBuffer(p))
+      return Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     return p;
   });
 }
@@ -51,7 +52,11 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
     } catch (e) {
-      throw new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target: this.target, reason: (e as Error).message }, { cause: e });
+      throw new CrosswalkError(
+        'CW_ERR_STORE_UNREACHABLE',
+        { target: this.target, reason: (e as Error).message },
+        { cause: e },
+      );
     }
   }
 
@@ -83,7 +88,10 @@ export class SqliteStore implements Store {
 
   /** Serialises work on the single connection; a transaction holds the lock until it ends. */
   private exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
-    if (this.closed) return Promise.reject(new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target: this.target, reason: 'store is closed' }));
+    if (this.closed)
+      return Promise.reject(
+        new CrosswalkError('CW_ERR_STORE_UNREACHABLE', { target: this.target, reason: 'store is closed' }),
+      );
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
@@ -92,7 +100,8 @@ export class SqliteStore implements Store {
   private executor(): SqlExecutor {
     return {
       capabilities: this.capabilities,
-      query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) => this.runQuery<T>(sql, params),
+      query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
+        this.runQuery<T>(sql, params),
       execute: async (sql: string, params: readonly SqlValue[] = []) => this.runExecute(sql, params),
       executeScript: async (sql: string) => {
         this.db.exec(sql);

@@ -24,7 +24,10 @@ const WITH_SCRATCH = [...MIGRATIONS, SCRATCH];
 eachEngine('storage contract', (engine) => {
   test('migrate applies every migration once, and a second run applies none', async () => {
     const { store } = await engine.freshStore();
-    await assert.rejects(assertMigrated(store), (e) => isCrosswalkError(e) && e.code === 'CW_ERR_STORE_NOT_MIGRATED');
+    await assert.rejects(
+      assertMigrated(store),
+      (e) => isCrosswalkError(e) && e.code === 'CW_ERR_STORE_NOT_MIGRATED',
+    );
     const first = await migrate(store);
     assert.deepEqual(
       first.map((m) => m.id),
@@ -53,7 +56,8 @@ eachEngine('storage contract', (engine) => {
               process.execPath,
               ['--import', 'tsx', '--input-type=module', '-e', script],
               { env: { ...process.env, URL: url }, timeout: 60_000 },
-              (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(JSON.parse(stdout))),
+              (err, stdout, stderr) =>
+                err ? reject(new Error(stderr || err.message)) : resolve(JSON.parse(stdout)),
             );
           }),
       ),
@@ -69,14 +73,24 @@ eachEngine('storage contract', (engine) => {
   test('a database migrated by a newer build is refused, not downgraded', async () => {
     const { store } = await engine.freshStore();
     await migrate(store, { migrations: WITH_SCRATCH });
-    await assert.rejects(assertMigrated(store), (e) => isCrosswalkError(e) && e.code === 'CW_ERR_STORE_AHEAD');
+    await assert.rejects(
+      assertMigrated(store),
+      (e) => isCrosswalkError(e) && e.code === 'CW_ERR_STORE_AHEAD',
+    );
     await assert.rejects(migrate(store), (e) => isCrosswalkError(e) && e.code === 'CW_ERR_STORE_AHEAD');
   });
 
   test('money is exact beyond 2^53, and booleans, bytes and nulls round-trip', async () => {
     const { store } = await engine.freshStore();
     await migrate(store, { migrations: WITH_SCRATCH });
-    const amounts = [0n, 1n, -1n, 9_007_199_254_740_993n, -9_223_372_036_854_775_807n, 9_223_372_036_854_775_807n];
+    const amounts = [
+      0n,
+      1n,
+      -1n,
+      9_007_199_254_740_993n,
+      -9_223_372_036_854_775_807n,
+      9_223_372_036_854_775_807n,
+    ];
     let id = 0;
     for (const a of amounts) {
       await store.execute('INSERT INTO scratch (id, amount_minor, flag, body, note) VALUES (?, ?, ?, ?, ?)', [
@@ -98,7 +112,9 @@ eachEngine('storage contract', (engine) => {
     );
     assert.deepEqual([...asBytes(rows[2]!['body'])], [0, 255, 3]);
     assert.equal(rows[2]!['note'], null);
-    const sum = await store.query<{ total: unknown }>('SELECT SUM(amount_minor) AS total FROM scratch WHERE id <= 4');
+    const sum = await store.query<{ total: unknown }>(
+      'SELECT SUM(amount_minor) AS total FROM scratch WHERE id <= 4',
+    );
     assert.equal(asBigInt(sum[0]!.total), 9_007_199_254_740_993n);
   });
 
@@ -137,7 +153,11 @@ eachEngine('storage contract', (engine) => {
       })
       .catch(() => 'rolled back');
     // Issued while the transaction is open; must not be rolled back with it.
-    const outside = store.execute('INSERT INTO scratch (id, amount_minor, flag) VALUES (?, ?, ?)', [2, 2n, false]);
+    const outside = store.execute('INSERT INTO scratch (id, amount_minor, flag) VALUES (?, ?, ?)', [
+      2,
+      2n,
+      false,
+    ]);
     setTimeout(release, 20);
     assert.equal(await txDone, 'rolled back');
     await outside;

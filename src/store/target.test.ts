@@ -6,7 +6,11 @@ import { numberPlaceholders } from './postgres.ts';
 import { parseDatabaseUrl } from './target.ts';
 
 test('database URLs select the engine, and credentials never reach the display form', () => {
-  assert.deepEqual(parseDatabaseUrl('./.crosswalk/x.db'), { engine: 'sqlite', path: './.crosswalk/x.db', display: 'sqlite:./.crosswalk/x.db' });
+  assert.deepEqual(parseDatabaseUrl('./.crosswalk/x.db'), {
+    engine: 'sqlite',
+    path: './.crosswalk/x.db',
+    display: 'sqlite:./.crosswalk/x.db',
+  });
   assert.equal(parseDatabaseUrl('sqlite:/tmp/a.db').engine, 'sqlite');
   assert.equal(parseDatabaseUrl('file:/tmp/a.db').engine, 'sqlite');
   const pgTarget = parseDatabaseUrl('postgres://app:s3cret@db.example:5432/crosswalk');
@@ -18,7 +22,10 @@ test('database URLs select the engine, and credentials never reach the display f
 test('an unsupported engine is refused with a code naming the setting', () => {
   assert.throws(
     () => parseDatabaseUrl('mysql://root@localhost/x'),
-    (e) => isCrosswalkError(e) && e.code === 'CW_ERR_CONFIG_ENGINE' && e.message.includes('CROSSWALK_DATABASE_URL'),
+    (e) =>
+      isCrosswalkError(e) &&
+      e.code === 'CW_ERR_CONFIG_ENGINE' &&
+      e.message.includes('CROSSWALK_DATABASE_URL'),
   );
 });
 

@@ -24,7 +24,8 @@ export function parseDatabaseUrl(value: string, setting = 'CROSSWALK_DATABASE_UR
   }
   if (scheme === 'sqlite' || scheme === 'file') {
     const path = v.slice(scheme.length + 1).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new CrosswalkError('CW_ERR_CONFIG_INVALID', { setting, reason: 'sqlite: needs a file path' });
+    if (path === '')
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', { setting, reason: 'sqlite: needs a file path' });
     return { engine: 'sqlite', path, display: `sqlite:${path}` };
   }
   // A Windows drive letter ("C:\…") is a path, not a scheme.

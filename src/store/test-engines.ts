@@ -13,7 +13,8 @@ import type { Dialect, Store } from './port.ts';
 import { PostgresStore } from './postgres.ts';
 import { SqliteStore } from './sqlite.ts';
 
-export const TEST_POSTGRES_URL = process.env['CROSSWALK_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_POSTGRES_URL =
+  process.env['CROSSWALK_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const mandatory = process.env['CI'] === 'true';
 
 async function probe(): Promise<string | null> {
@@ -31,7 +32,9 @@ async function probe(): Promise<string | null> {
 
 const postgresProblem = await probe();
 if (postgresProblem && !mandatory) {
-  console.warn(`# PostgreSQL tests SKIPPED: ${TEST_POSTGRES_URL} is not reachable (${postgresProblem}); CI=true makes them mandatory`);
+  console.warn(
+    `# PostgreSQL tests SKIPPED: ${TEST_POSTGRES_URL} is not reachable (${postgresProblem}); CI=true makes them mandatory`,
+  );
 }
 
 export interface EngineUnderTest {
@@ -95,7 +98,8 @@ function postgresEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
     },
     async cleanup() {
       await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
-      for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+      for (const name of databases)
+        await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,2 @@
+export { createLogger, type Logger, REDACTED_KEYS } from './logger.ts';
+export { Metrics } from './metrics.ts';

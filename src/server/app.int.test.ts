@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { createLogger, Metrics } from '../observe/index.ts';
+import { migrate } from '../store/index.ts';
+import { eachEngine } from '../store/test-engines.ts';
+import { buildApp } from './app.ts';
+
+function quietLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
+  return { logger: createLogger('info', sink), lines };
+}
+
+eachEngine('HTTP shell', (engine) => {
+  test('readiness follows the schema; health, metrics and the OpenAPI document answer', async () => {
+    const { store } = await engine.freshStore();
+    const { logger, lines } = quietLogger();
+    const app = await buildApp({
+      store,
+      logger,
+      metrics: new Metrics({ defaultMetrics: false }),
+      version: '9.9.9',
+    });
+    try {
+      assert.equal((await app.inject('/healthz')).statusCode, 200);
+      const notReady = await app.inject('/readyz');
+      assert.equal(notReady.statusCode, 503);
+      assert.equal(notReady.json().code, 'CW_ERR_STORE_NOT_MIGRATED');
+
+      await migrate(store);
+      const ready = await app.inject('/readyz');
+      assert.equal(ready.statusCode, 200);
+      assert.equal(ready.json().engine, engine.dialect);
+
+      const system = await app.inject('/api/system');
+      assert.equal(system.json().version, '9.9.9');
+      assert.equal(system.json().schemaVersion, system.json().expectedSchemaVersion);
+
+      const doc = (await app.inject('/api/openapi.json')).json();
+      assert.equal(doc.openapi, '3.0.3');
+      assert.ok(doc.paths['/api/system'], 'the OpenAPI document lists /api/system');
+
+      const metrics = await app.inject('/metrics');
+      assert.match(metrics.headers['content-type'] as string, /text\/plain/);
+      assert.match(
+        metrics.body,
+        /crosswalk_http_requests_total\{method="GET",route="\/readyz",status="200"\} 1/,
+      );
+      assert.match(metrics.body, /crosswalk_ready 1/);
+
+      const missing = await app.inject('/api/nothing-here?mrn=12345');
+      assert.equal(missing.statusCode, 404);
+      assert.equal(missing.json().code, 'CW_ERR_API_NOT_FOUND');
+      assert.ok(!missing.body.includes('12345'), 'query strings are not echoed');
+      assert.ok(lines.length > 0 && lines.every((l) => !l.includes('12345')), 'query strings are not logged');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+test('secrets and patient-shaped keys are redacted from logs', () => {
+  const { logger, lines } = quietLogger();
+  logger.info(
+    { password: 'p4ss', req: { headers: { authorization: 'Bearer abc' } }, patient: { mrn: 'MRN123' } },
+    'x',
+  );
+  const out = lines.join('');
+  for (const secret of ['p4ss', 'Bearer abc', 'MRN123']) assert.ok(!out.includes(secret), secret);
+  assert.ok(out.includes('[redacted]'));
+});

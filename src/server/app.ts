@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
+import type { Logger, Metrics } from '../observe/index.ts';
+import type { Store } from '../store/index.ts';
+import { healthRoutes } from './health.ts';
+import { systemRoutes } from './system.ts';
+
+export interface AppDeps {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly version: string;
+  /** Largest request body accepted before parsing, in bytes. */
+  readonly bodyLimitBytes?: number;
+}
+
+export interface ErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly details?: unknown;
+}
+
+/**
+ * The HTTP composition root: each context is a plugin under its prefix, sharing the store, metrics and
+ * logger passed in. Tests build it and call `app.inject()`; sockets are only for end-to-end tests.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
+    disableRequestLogging: true,
+    genReqId: () => randomUUID(),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Crosswalk API',
+        version: deps.version,
+        description: "The governed integration layer between a health system's EHR and its ERP.",
+      },
+      components: {
+        schemas: {
+          Error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+          },
+        },
+      },
+    },
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    deps.metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    // Route templates only: a URL can carry identifiers.
+    req.log.info(
+      { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError | CrosswalkError, req, reply) => {
+    if (isCrosswalkError(err)) {
+      return reply.status(err.httpStatus).send({ code: err.code, message: err.message } satisfies ErrorBody);
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return reply
+        .status(400)
+        .send({
+          code: 'CW_ERR_API_BAD_REQUEST',
+          message: fe.message,
+          details: fe.validation,
+        } satisfies ErrorBody);
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply
+        .status(fe.statusCode)
+        .send({ code: 'CW_ERR_API_BAD_REQUEST', message: fe.message } satisfies ErrorBody);
+    }
+    const incident = req.id;
+    req.log.error(
+      { err: { type: fe.name, message: fe.message, stack: fe.stack }, incident },
+      'unhandled error',
+    );
+    const e = new CrosswalkError('CW_ERR_SERVER_INTERNAL', { incident });
+    return reply.status(500).send({ code: e.code, message: e.message } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .send({ code: 'CW_ERR_API_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
+  await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.ts';
+import { CrosswalkError } from '../errors/index.ts';
+import { createLogger, type Logger, Metrics } from '../observe/index.ts';
+import { assertMigrated, migrate, openStore, type Store } from '../store/index.ts';
+import { buildApp } from './app.ts';
+
+export interface Running {
+  readonly store: Store;
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly httpUrl: string;
+  /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
+  stop(reason?: string): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly version: string;
+  /** Apply pending migrations at start (safe with several processes: migrations run under a lock). */
+  readonly migrate?: boolean;
+  readonly logger?: Logger;
+}
+
+function listenError(e: unknown, listener: string, host: string, port: number): CrosswalkError {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'EADDRINUSE') return new CrosswalkError('CW_ERR_SERVER_PORT_IN_USE', { listener, port });
+  return new CrosswalkError('CW_ERR_SERVER_LISTEN', {
+    listener,
+    host,
+    port,
+    reason: err.code ?? err.message,
+  });
+}
+
+/** The process composition root for `crosswalk serve` and `crosswalk demo`. */
+export async function startServer(options: StartOptions): Promise<Running> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
+  let app: FastifyInstance | undefined;
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrate(store);
+      if (applied.length > 0) logger.info({ applied: applied.map((m) => m.id) }, 'migrations applied');
+    }
+    await assertMigrated(store);
+    app = await buildApp({ store, logger, metrics, version: options.version });
+    try {
+      await app.listen({ host: config.httpHost, port: config.httpPort });
+    } catch (e) {
+      throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
+    }
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+  logger.info({ http: httpUrl, database: store.target }, 'crosswalk started');
+
+  let stopping: Promise<void> | undefined;
+  const running: Running = {
+    store,
+    app,
+    logger,
+    metrics,
+    httpUrl,
+    stop(reason = 'stop requested') {
+      stopping ??= (async () => {
+        logger.info({ reason }, 'shutting down');
+        const timer = setTimeout(() => {
+          logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; closing connections');
+          app?.server.closeAllConnections();
+        }, config.shutdownTimeoutMs);
+        timer.unref();
+        try {
+          await app?.close();
+        } finally {
+          clearTimeout(timer);
+          await store.close();
+        }
+        logger.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+  return running;
+}

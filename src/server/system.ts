@@ -1,0 +1,39 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { type Store, schemaStatus } from '../store/index.ts';
+
+export const systemRoutes: FastifyPluginAsync<{ store: Store; version: string }> = async (
+  app,
+  { store, version },
+) => {
+  app.get(
+    '/system',
+    {
+      schema: {
+        summary: 'Version, database engine and schema version of this Crosswalk instance',
+        tags: ['system'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              version: { type: 'string' },
+              engine: { type: 'string', enum: ['sqlite', 'postgres'] },
+              database: { type: 'string' },
+              schemaVersion: { type: 'integer' },
+              expectedSchemaVersion: { type: 'integer' },
+            },
+          },
+        },
+      },
+    },
+    async () => {
+      const s = await schemaStatus(store);
+      return {
+        version,
+        engine: store.capabilities.dialect,
+        database: store.target,
+        schemaVersion: s.current,
+        expectedSchemaVersion: s.expected,
+      };
+    },
+  );
+};
