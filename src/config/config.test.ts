@@ -34,7 +34,11 @@ test('a malformed value fails with one line naming the setting as the user wrote
   for (const [sources, name] of cases) {
     assert.throws(
       () => loadConfig(sources),
-      (e) => isCrosswalkError(e) && e.code === 'CW_ERR_CONFIG_INVALID' && e.message.includes(name) && !e.message.includes('\n'),
+      (e) =>
+        isCrosswalkError(e) &&
+        e.code === 'CW_ERR_CONFIG_INVALID' &&
+        e.message.includes(name) &&
+        !e.message.includes('\n'),
       name,
     );
   }
@@ -44,9 +48,15 @@ test('a bad configuration file is named, and unknown keys are refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
   const file = join(dir, 'c.json');
   writeFileSync(file, '{ "httpPortt": 1 }');
-  assert.throws(() => loadConfig({ file, env: {} }), (e) => isCrosswalkError(e) && e.message.includes('httpPortt'));
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e) => isCrosswalkError(e) && e.message.includes('httpPortt'),
+  );
   writeFileSync(file, '{ nope');
-  assert.throws(() => loadConfig({ file, env: {} }), (e) => isCrosswalkError(e) && e.code === 'CW_ERR_CONFIG_FILE');
+  assert.throws(
+    () => loadConfig({ file, env: {} }),
+    (e) => isCrosswalkError(e) && e.code === 'CW_ERR_CONFIG_FILE',
+  );
   assert.throws(
     () => loadConfig({ file: join(dir, 'missing.json'), env: {} }),
     (e) => isCrosswalkError(e) && e.message.includes('ENOENT'),

@@ -17,13 +17,19 @@ function readFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new CrosswalkError('CW_ERR_CONFIG_FILE', { path, reason: (e as NodeJS.ErrnoException).code ?? 'unreadable' });
+    throw new CrosswalkError('CW_ERR_CONFIG_FILE', {
+      path,
+      reason: (e as NodeJS.ErrnoException).code ?? 'unreadable',
+    });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new CrosswalkError('CW_ERR_CONFIG_FILE', { path, reason: `not valid JSON (${(e as Error).message})` });
+    throw new CrosswalkError('CW_ERR_CONFIG_FILE', {
+      path,
+      reason: `not valid JSON (${(e as Error).message})`,
+    });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CrosswalkError('CW_ERR_CONFIG_FILE', { path, reason: 'expected a JSON object' });
@@ -67,7 +73,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const result = spec.schema.safeParse(raw);
     if (!result.success) {
       const reason = result.error.issues[0]?.message ?? 'invalid';
-      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', { setting: origin, reason: `${reason} (got "${String(raw)}")` });
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: origin,
+        reason: `${reason} (got "${String(raw)}")`,
+      });
     }
     out[name] = result.data;
   }

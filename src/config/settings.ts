@@ -13,7 +13,10 @@ const port = z.coerce
   .int('must be a whole number')
   .min(0, 'must be 0–65535')
   .max(65535, 'must be 0–65535');
-const positiveInt = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').positive('must be > 0');
+const positiveInt = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .positive('must be > 0');
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 export interface SettingSpec<T extends z.ZodType = z.ZodType> {
@@ -42,7 +45,8 @@ export const SETTINGS = {
     flag: '--http-host',
     schema: nonEmpty,
     default: '127.0.0.1',
-    purpose: 'Address the HTTP server (API, /fhir, dashboard, metrics) binds to; 0.0.0.0 to serve other machines.',
+    purpose:
+      'Address the HTTP server (API, /fhir, dashboard, metrics) binds to; 0.0.0.0 to serve other machines.',
   }),
   httpPort: setting({
     env: 'CROSSWALK_HTTP_PORT',
@@ -92,7 +96,10 @@ export const SETTINGS = {
   demoSeed: setting({
     env: 'CROSSWALK_DEMO_SEED',
     flag: '--seed',
-    schema: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').nonnegative('must be >= 0'),
+    schema: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .nonnegative('must be >= 0'),
     default: 42,
     purpose: 'Seed of the generated demo health system; the same seed always gives the same data.',
   }),

@@ -71,13 +71,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const fe = err as FastifyError;
     if (fe.validation) {
-      return reply
-        .status(400)
-        .send({
-          code: 'CW_ERR_API_BAD_REQUEST',
-          message: fe.message,
-          details: fe.validation,
-        } satisfies ErrorBody);
+      return reply.status(400).send({
+        code: 'CW_ERR_API_BAD_REQUEST',
+        message: fe.message,
+        details: fe.validation,
+      } satisfies ErrorBody);
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply
