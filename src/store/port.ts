@@ -21,7 +21,9 @@ export interface Capabilities {
   readonly supportsSkipLocked: boolean;
 }
 
-export type SqlValue = string | number | bigint | boolean | null | Uint8Array | Date;
+export type SqlScalar = string | number | bigint | boolean | null | Uint8Array | Date;
+/** Arrays bind as PostgreSQL arrays (for set-based hot-path statements such as `unnest`); SQLite has none. */
+export type SqlValue = SqlScalar | readonly (string | number | null | Uint8Array)[];
 export type Row = Record<string, unknown>;
 
 export interface SqlExecutor {
