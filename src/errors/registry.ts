@@ -79,17 +79,25 @@ export const ERRORS = {
     'HL7 v2 message does not start with an MSH segment (found {found})',
   ),
   CW_ERR_HL7_BAD_DELIMITERS: def('integration', false, 400, 'MSH-1/MSH-2 delimiters are invalid: {reason}'),
-  CW_ERR_HL7_BAD_SEGMENT: def('integration', false, 400, 'segment {position} is malformed: {reason}'),
+  CW_ERR_HL7_BAD_SEGMENT: def('integration', false, 400, 'malformed segment at {position}: {reason}'),
   CW_ERR_HL7_BAD_ESCAPE: def('integration', false, 400, 'bad escape sequence at {position}: {reason}'),
   CW_ERR_HL7_TOO_LARGE: def(
     'integration',
     false,
     413,
-    '{what} at {position} is {size} bytes, over the limit of {limit}',
+    '{what} at {position} is {size} {unit}, over the limit of {limit}',
   ),
-  CW_ERR_HL7_REQUIRED_FIELD: def('integration', false, 400, 'required field {position} is empty'),
+  CW_ERR_HL7_REQUIRED_FIELD: def('integration', false, 400, 'required field {field} is empty ({position})'),
   CW_ERR_HL7_CHARSET: def('integration', false, 400, 'unsupported character set {charset} in MSH-18'),
   CW_ERR_HL7_BATCH: def('integration', false, 400, 'batch envelope is malformed: {reason}'),
+  CW_ERR_HL7_BAD_BYTES: def(
+    'integration',
+    false,
+    400,
+    'bytes of {position} are not valid {charset} (first bad byte at offset {offset})',
+  ),
+  CW_ERR_HL7_BAD_PATH: def('integration', false, 400, 'invalid HL7 position {path}: {reason}'),
+  CW_ERR_HL7_BAD_VALUE: def('integration', false, 400, 'value for {position} cannot be written: {reason}'),
 
   // --- MLLP and the inbox (integration) ---------------------------------------------------------
   CW_ERR_MLLP_FRAME_TOO_LARGE: def('integration', false, 413, 'MLLP frame exceeds {limit} bytes'),
