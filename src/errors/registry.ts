@@ -33,6 +33,9 @@ export const ERRORS = {
   CW_ERR_CONFIG_FILE: def('operations', false, 500, 'cannot read configuration file {path}: {reason}'),
   CW_ERR_CONFIG_ENGINE: def('operations', false, 500, 'unknown database engine in {setting}: {value}'),
 
+  // --- demo data (src/demo) --------------------------------------------------------------------
+  CW_ERR_DEMO_OPTION: def('operations', false, 400, 'invalid demo option {option}: {reason}'),
+
   // --- storage ---------------------------------------------------------------------------------
   CW_ERR_STORE_UNREACHABLE: def('operations', true, 503, 'database unreachable at {target}: {reason}'),
   CW_ERR_STORE_NOT_MIGRATED: def(
