@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { isCrosswalkError } from '../errors/index.ts';
+import {
+  certificateFingerprint,
+  createMllpListener,
+  MllpClient,
+  type MllpClientTlsOptions,
+  type MllpListenerEvent,
+  type MllpTlsOptions,
+} from './index.ts';
+import { until } from './test-peer.ts';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
+
+interface Pki {
+  ca: string;
+  serverKey: string;
+  serverCert: string;
+  clients: Record<'trusted' | 'stranger', { key: string; cert: string }>;
+}
+
+/** A throw-away CA, a server certificate for 127.0.0.1 and two client certificates, made by openssl. */
+async function makePki(t: TestContext): Promise<Pki> {
+  const dir = await mkdtemp(join(tmpdir(), 'crosswalk-mllp-tls-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const ssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=Crosswalk Test CA',
+  );
+  const issue = async (name: string, ext: string): Promise<void> => {
+    await writeFile(join(dir, `${name}.ext`), ext);
+    ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.crt`,
+    );
+  };
+  await issue('server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await issue('trusted', 'extendedKeyUsage=clientAuth\n');
+  await issue('stranger', 'extendedKeyUsage=clientAuth\n');
+  const read = (f: string): Promise<string> => readFile(join(dir, f), 'utf8');
+  return {
+    ca: await read('ca.crt'),
+    serverKey: await read('server.key'),
+    serverCert: await read('server.crt'),
+    clients: {
+      trusted: { key: await read('trusted.key'), cert: await read('trusted.crt') },
+      stranger: { key: await read('stranger.key'), cert: await read('stranger.crt') },
+    },
+  };
+}
+
+async function startTls(t: TestContext, tls: MllpTlsOptions) {
+  const events: MllpListenerEvent[] = [];
+  const fingerprints: (string | undefined)[] = [];
+  const listener = createMllpListener({
+    port: 0,
+    tls,
+    onEvent: (e) => events.push(e),
+    onMessage: (p, ctx) => {
+      fingerprints.push(ctx.tlsFingerprint);
+      return b(`ACK:${p.toString('latin1')}`);
+    },
+  });
+  const { port } = await listener.listen();
+  t.after(() => listener.close({ graceful: false }));
+  return { listener, port, events, fingerprints };
+}
+
+/** Connects and sends one message; refusal may surface at connect or at the first send (TLS 1.3). */
+async function roundTrip(port: number, tls: MllpClientTlsOptions): Promise<string> {
+  const c = new MllpClient();
+  try {
+    await c.connect({ host: '127.0.0.1', port, tls, timeoutMs: 3000 });
+    return (await c.send(b('MSH|tls'), { timeoutMs: 3000 })).toString('latin1');
+  } finally {
+    await c.close();
+  }
+}
+
+test('mutual TLS: an allowlisted client certificate is served, another valid one is refused', async (t) => {
+  if (!hasOpenssl) {
+    t.skip('openssl is not installed; cannot generate test certificates');
+    return;
+  }
+  const pki = await makePki(t);
+  const trustedFp = certificateFingerprint(pki.clients.trusted.cert);
+  const { listener, port, events, fingerprints } = await startTls(t, {
+    key: pki.serverKey,
+    cert: pki.serverCert,
+    ca: pki.ca,
+    // Spelled the way openssl prints it, to show the allowlist accepts either form.
+    allowedClientFingerprints: [trustedFp.toUpperCase().replace(/(..)(?!$)/g, '$1:')],
+  });
+
+  assert.equal(await roundTrip(port, { ca: pki.ca, ...pki.clients.trusted }), 'ACK:MSH|tls');
+  assert.deepEqual(fingerprints, [trustedFp]);
+
+  await assert.rejects(
+    roundTrip(port, { ca: pki.ca, ...pki.clients.stranger }),
+    (e: unknown) => isCrosswalkError(e) && e.code === 'CW_ERR_MLLP_CONNECTION',
+  );
+  await until(() => listener.stats().tlsRefused === 1, 3000, 'the refusal to be counted');
+  const refusal = events.find((e) => e.type === 'connection-refused');
+  assert.equal(refusal?.type === 'connection-refused' && refusal.reason, 'not-allowed');
+  assert.equal(refusal?.type === 'connection-refused' && refusal.error?.code, 'CW_ERR_MLLP_NOT_ALLOWED');
+  assert.equal(fingerprints.length, 1, 'the refused client never reached the handler');
+
+  await assert.rejects(
+    roundTrip(port, { ca: pki.ca }),
+    (e: unknown) => isCrosswalkError(e) && e.code === 'CW_ERR_MLLP_CONNECTION',
+  );
+  await until(() => listener.stats().tlsRefused === 2, 3000, 'the certificate-less client to be refused');
+  assert.equal(fingerprints.length, 1, 'a client without a certificate never reached the handler');
+});
+
+test('server-only TLS serves clients that trust the CA and refuses plaintext', async (t) => {
+  if (!hasOpenssl) {
+    t.skip('openssl is not installed; cannot generate test certificates');
+    return;
+  }
+  const pki = await makePki(t);
+  const { port, fingerprints } = await startTls(t, { key: pki.serverKey, cert: pki.serverCert });
+  assert.equal(await roundTrip(port, { ca: pki.ca }), 'ACK:MSH|tls');
+  assert.deepEqual(fingerprints, [undefined]);
+  const plain = new MllpClient();
+  await plain.connect({ host: '127.0.0.1', port, timeoutMs: 3000 });
+  await assert.rejects(
+    plain.send(b('MSH|plain'), { timeoutMs: 3000 }),
+    (e: unknown) => isCrosswalkError(e) && e.code === 'CW_ERR_MLLP_CONNECTION',
+  );
+  await plain.close();
+});
