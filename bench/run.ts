@@ -4,6 +4,7 @@
  * measured in the same run, because these machines are shared and noisy.
  */
 import { readdirSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -19,15 +20,13 @@ if (unknown.length > 0) {
   console.error(`bench: unknown benchmark ${unknown.join(', ')}; have ${all.join(', ')}`);
   process.exit(2);
 }
-console.log(`machine: ${process.platform} ${process.arch}, node ${process.version}, ${os().cpus} cores`);
+console.log(
+  `machine: ${process.platform} ${process.arch}, ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+);
 for (const name of chosen) {
   console.log(`\n== ${name}`);
   const mod = (await import(pathToFileURL(join(here, `${name}.bench.ts`)).href)) as {
     run: (args: string[]) => Promise<void>;
   };
   await mod.run(process.argv.slice(2));
-}
-
-function os(): { cpus: number } {
-  return { cpus: (globalThis.navigator?.hardwareConcurrency as number | undefined) ?? 0 };
 }

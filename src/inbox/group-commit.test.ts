@@ -12,9 +12,15 @@ test('items submitted while a batch is written go together in the next, in order
   const first = gc.submit(0);
   await new Promise((r) => setImmediate(r)); // the first batch is now being written
   const rest = Array.from({ length: 50 }, (_, i) => gc.submit(i + 1));
-  assert.deepEqual(await Promise.all([first, ...rest]), Array.from({ length: 51 }, (_, i) => `ok${i}`));
+  assert.deepEqual(
+    await Promise.all([first, ...rest]),
+    Array.from({ length: 51 }, (_, i) => `ok${i}`),
+  );
   assert.deepEqual(batches[0], [0]);
-  assert.deepEqual(batches[1], Array.from({ length: 50 }, (_, i) => i + 1));
+  assert.deepEqual(
+    batches[1],
+    Array.from({ length: 50 }, (_, i) => i + 1),
+  );
   assert.equal(gc.pending, 0);
 });
 
@@ -41,7 +47,10 @@ test('batches never exceed the maximum size and drained() waits for the last one
   }, 7);
   const all = Array.from({ length: 30 }, (_, i) => gc.submit(i));
   await gc.drained();
-  assert.deepEqual(await Promise.all(all), Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    await Promise.all(all),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   assert.ok(sizes.every((s) => s <= 7));
   assert.equal(
     sizes.reduce((a, b) => a + b, 0),

@@ -55,9 +55,10 @@ export class GroupCommitter<I, O> {
     const started = performance.now();
     try {
       const out = await this.writeBatch(batch.map((b) => b.item));
-      if (out.length !== batch.length) throw new Error(`batch writer returned ${out.length} results for ${batch.length} items`);
+      if (out.length !== batch.length)
+        throw new Error(`batch writer returned ${out.length} results for ${batch.length} items`);
       this.onBatch?.(batch.length, (performance.now() - started) / 1000);
-      batch.forEach((b, i) => b.resolve(out[i]!));
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(out[i]!);
     } catch (e) {
       for (const b of batch) b.reject(e);
     } finally {

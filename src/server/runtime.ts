@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
+import { Inbox, type MllpIngest, startMllpIngest } from '../inbox/index.ts';
 import { createLogger, type Logger, Metrics } from '../observe/index.ts';
+import { InboxRepository } from '../store/inbox-repository.ts';
 import { assertMigrated, migrate, openStore, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
 
@@ -11,6 +13,9 @@ export interface Running {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly httpUrl: string;
+  readonly mllp: MllpIngest;
+  /** host:port of the MLLP listener. */
+  readonly mllpAddress: string;
   /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
   stop(reason?: string): Promise<void>;
 }
@@ -41,6 +46,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const metrics = new Metrics();
   const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
   let app: FastifyInstance | undefined;
+  let mllp: MllpIngest | undefined;
   try {
     if (options.migrate !== false) {
       const applied = await migrate(store);
@@ -53,6 +59,12 @@ export async function startServer(options: StartOptions): Promise<Running> {
     } catch (e) {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
+    mllp = await startMllpIngest({
+      inbox: new Inbox({ repository: new InboxRepository(store), observer: inboxMetrics(metrics) }),
+      settings: { name: 'mllp' },
+      host: config.mllpHost,
+      port: config.mllpPort,
+    });
   } catch (e) {
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
@@ -61,7 +73,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
-  logger.info({ http: httpUrl, database: store.target }, 'crosswalk started');
+  const mllpAddress = `${mllp.host}:${mllp.port}`;
+  logger.info({ http: httpUrl, mllp: mllpAddress, database: store.target }, 'crosswalk started');
 
   let stopping: Promise<void> | undefined;
   const running: Running = {
@@ -70,6 +83,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
     logger,
     metrics,
     httpUrl,
+    mllp,
+    mllpAddress,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down');
@@ -79,6 +94,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
         }, config.shutdownTimeoutMs);
         timer.unref();
         try {
+          // MLLP first: its in-flight messages commit and get their ACKs before the store closes.
+          await mllp?.close(config.shutdownTimeoutMs);
           await app?.close();
         } finally {
           clearTimeout(timer);
@@ -90,4 +107,31 @@ export async function startServer(options: StartOptions): Promise<Running> {
     },
   };
   return running;
+}
+
+function inboxMetrics(metrics: Metrics) {
+  const messages = metrics.counter(
+    'crosswalk_inbox_messages_total',
+    'HL7 v2 messages received, by interface and outcome.',
+    ['interface', 'outcome'],
+  );
+  const batchSize = metrics.histogram(
+    'crosswalk_inbox_batch_size',
+    'Messages committed per inbox transaction.',
+    [],
+    [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+  );
+  const commitSeconds = metrics.histogram(
+    'crosswalk_inbox_commit_seconds',
+    'Duration of one inbox transaction (group commit).',
+    [],
+    [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+  );
+  return {
+    onMessage: (iface: string, outcome: string) => messages.inc({ interface: iface, outcome }),
+    onBatch: (size: number, seconds: number) => {
+      batchSize.observe(size);
+      commitSeconds.observe(seconds);
+    },
+  };
 }

@@ -1,0 +1,60 @@
+import { Command, CommanderError } from 'commander';
+import { isCrosswalkError } from '../errors/index.ts';
+import { demoCommand } from './commands/demo.ts';
+import { messagesCommand } from './commands/messages.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { sendCommand } from './commands/send.ts';
+import { serveCommand } from './commands/serve.ts';
+import { VERSION } from './version.ts';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+export function buildProgram(): Command {
+  const program = new Command('crosswalk')
+    .description("Crosswalk: the governed integration layer between a health system's EHR and its ERP")
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  serveCommand(program);
+  migrateCommand(program);
+  demoCommand(program);
+  sendCommand(program);
+  messagesCommand(program);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program)) cmd.exitOverride();
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code. A user's mistake is one line on stderr naming the problem
+ * (`crosswalk: <message> [<code>]`), never a stack trace; CROSSWALK_DEBUG=1 adds the stack for
+ * anything unexpected.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    // A command may report a partial failure (e.g. `send` got AE/AR) through process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      ) {
+        return EXIT.ok;
+      }
+      return EXIT.usage;
+    }
+    if (isCrosswalkError(e)) {
+      process.stderr.write(`crosswalk: ${e.message} [${e.code}]\n`);
+      return e.code === 'CW_ERR_CLI_USAGE' ? EXIT.usage : EXIT.failure;
+    }
+    const err = e as Error;
+    process.stderr.write(`crosswalk: unexpected error: ${err.message}\n`);
+    if (process.env['CROSSWALK_DEBUG']) process.stderr.write(`${err.stack}\n`);
+    return EXIT.failure;
+  }
+}
