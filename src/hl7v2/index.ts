@@ -40,3 +40,4 @@ export { normaliseTerminators, type Terminator } from './lines.ts';
 export { Hl7Message, type ParseOptions, parseMessage } from './message.ts';
 export { formatPath, type Hl7Path, parsePath } from './path.ts';
 export { NULL_VALUE, Segment } from './segment.ts';
+export { type FieldLine, fieldLines } from './tree.ts';

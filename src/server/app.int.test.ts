@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { Inbox } from '../inbox/index.ts';
 import { createLogger, Metrics } from '../observe/index.ts';
+import { InboxRepository } from '../store/inbox-repository.ts';
 import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { buildApp } from './app.ts';
@@ -59,6 +61,53 @@ eachEngine('HTTP shell', (engine) => {
       assert.equal(missing.json().code, 'CW_ERR_API_NOT_FOUND');
       assert.ok(!missing.body.includes('12345'), 'query strings are not echoed');
       assert.ok(lines.length > 0 && lines.every((l) => !l.includes('12345')), 'query strings are not logged');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+eachEngine('messages API', (engine) => {
+  test('lists messages, shows one as a tree with positions, and answers bad ids with a coded 4xx', async () => {
+    const { store } = await engine.freshStore();
+    await migrate(store);
+    const inbox = new Inbox({ repository: new InboxRepository(store) });
+    const raw = Buffer.from(
+      'MSH|^~\\&|EPIC|HRMC|||20261124||DFT^P03|API1|P|2.5\rFT1|1|||||SU|S-1^Gauze||""|2\r',
+    );
+    await inbox.receive(raw, { name: 'api-test' });
+    await inbox.receive(Buffer.from('garbage'), { name: 'api-test' });
+    const { logger } = quietLogger();
+    const app = await buildApp({
+      store,
+      logger,
+      metrics: new Metrics({ defaultMetrics: false }),
+      version: '1',
+    });
+    try {
+      const list = await app.inject('/api/messages?limit=10');
+      assert.equal(list.statusCode, 200);
+      const [m] = list.json();
+      assert.equal(m.controlId, 'API1');
+      assert.equal(m.ackCode, 'AA');
+      const one = (await app.inject(`/api/messages/${m.id}`)).json();
+      const ft1 = one.segments.find((s: { segment: string }) => s.segment === 'FT1');
+      assert.deepEqual(
+        ft1.fields.find((f: { position: string }) => f.position === 'FT1-7.2'),
+        { position: 'FT1-7.2', value: 'Gauze' },
+      );
+      assert.equal((await app.inject('/api/messages/rejections')).json()[0].reasonCode, 'CW_ERR_HL7_NO_MSH');
+      const missing = await app.inject('/api/messages/999999');
+      assert.equal(missing.statusCode, 404);
+      assert.equal(missing.json().code, 'CW_ERR_API_NOT_FOUND');
+      const bad = await app.inject('/api/messages/abc');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().code, 'CW_ERR_API_BAD_REQUEST');
+      const badLimit = await app.inject('/api/messages?limit=0');
+      assert.equal(badLimit.statusCode, 400);
+      assert.match(badLimit.json().message, /limit/);
+      const counts = (await app.inject('/api/master-data')).json();
+      assert.equal(counts.items, 0);
     } finally {
       await app.close();
     }

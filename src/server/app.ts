@@ -10,6 +10,7 @@ import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { healthRoutes } from './health.ts';
+import { messageRoutes } from './messages.ts';
 import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
@@ -47,15 +48,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         title: 'Crosswalk API',
         version: deps.version,
         description: "The governed integration layer between a health system's EHR and its ERP.",
-      },
-      components: {
-        schemas: {
-          Error: {
-            type: 'object',
-            required: ['code', 'message'],
-            properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
-          },
-        },
       },
     },
   });
@@ -105,6 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
+  await app.register(messageRoutes, { prefix: '/api', store: deps.store });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

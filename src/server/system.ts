@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { type Store, schemaStatus } from '../store/index.ts';
+import { countMasterData } from '../store/master-data.ts';
 
 export const systemRoutes: FastifyPluginAsync<{ store: Store; version: string }> = async (
   app,
@@ -35,5 +36,17 @@ export const systemRoutes: FastifyPluginAsync<{ store: Store; version: string }>
         expectedSchemaVersion: s.expected,
       };
     },
+  );
+
+  app.get(
+    '/master-data',
+    {
+      schema: {
+        summary: 'How many records of each kind of master data are loaded',
+        tags: ['master data'],
+        response: { 200: { type: 'object', additionalProperties: { type: 'integer' } } },
+      },
+    },
+    async () => countMasterData(store),
   );
 };
