@@ -70,3 +70,30 @@ test('every setting is documented in docs/configuration.md with its variable and
     assert.ok(doc.includes(spec.flag), `${spec.flag} missing from docs/configuration.md`);
   }
 });
+
+test('MLLP interfaces come as a JSON array, and a bad one is named down to the field', () => {
+  const c = loadConfig({
+    env: {
+      CROSSWALK_MLLP_INTERFACES: JSON.stringify([
+        { name: 'or-charges', port: 2600, orderingKey: 'or', ackMode: 'original', charset: 'iso-8859-1' },
+        { name: 'adt', port: 2601 },
+      ]),
+    },
+  });
+  assert.equal(c.mllpInterfaces.length, 2);
+  assert.equal(c.mllpInterfaces[0]!.charset, 'iso-8859-1');
+  assert.deepEqual(loadConfig({ env: {} }).mllpInterfaces, []);
+  assert.throws(
+    () => loadConfig({ env: { CROSSWALK_MLLP_INTERFACES: '[{"name":"x","port":99999}]' } }),
+    (e) =>
+      isCrosswalkError(e) && e.message.includes('CROSSWALK_MLLP_INTERFACES') && e.message.includes('0.port'),
+  );
+  assert.throws(
+    () => loadConfig({ env: { CROSSWALK_MLLP_INTERFACES: '[{"name":"x","port":1,"ackmode":"auto"}]' } }),
+    (e) => isCrosswalkError(e) && e.message.includes('ackmode'),
+  );
+  assert.throws(
+    () => loadConfig({ env: { CROSSWALK_MLLP_INTERFACES: 'not json' } }),
+    (e) => isCrosswalkError(e) && e.message.includes('JSON array'),
+  );
+});

@@ -72,10 +72,13 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
     const result = spec.schema.safeParse(raw);
     if (!result.success) {
-      const reason = result.error.issues[0]?.message ?? 'invalid';
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      const shown = typeof raw === 'string' ? raw : JSON.stringify(raw);
+      const got = shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
       throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
         setting: origin,
-        reason: `${reason} (got "${String(raw)}")`,
+        reason: `${where}${issue?.message ?? 'invalid'} (got "${got}")`,
       });
     }
     out[name] = result.data;

@@ -19,6 +19,64 @@ const positiveInt = z.coerce
   .positive('must be > 0');
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
+const mllpInterface = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        'name must be 1–64 letters, digits, dot, dash or underscore',
+      ),
+    host: nonEmpty.optional(),
+    port,
+    orderingKey: nonEmpty.optional(),
+    ackMode: z.enum(['auto', 'original']).optional(),
+    charset: z
+      .enum([
+        'ascii',
+        'utf-8',
+        'iso-8859-1',
+        'iso-8859-2',
+        'iso-8859-3',
+        'iso-8859-4',
+        'iso-8859-5',
+        'iso-8859-6',
+        'iso-8859-7',
+        'iso-8859-8',
+        'iso-8859-9',
+        'iso-8859-15',
+      ])
+      .optional(),
+    maxFrameBytes: positiveInt.optional(),
+    idleTimeoutMs: positiveInt.optional(),
+    maxConnections: positiveInt.optional(),
+    tls: z
+      .object({
+        keyFile: nonEmpty,
+        certFile: nonEmpty,
+        caFile: nonEmpty.optional(),
+        allowedClientFingerprints: z.array(nonEmpty).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type MllpInterfaceConfig = z.output<typeof mllpInterface>;
+
+const mllpInterfaces = z.preprocess(
+  (v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of interfaces' });
+      return z.NEVER;
+    }
+  },
+  z.array(mllpInterface, { error: 'must be a JSON array of interfaces' }),
+);
+
 export interface SettingSpec<T extends z.ZodType = z.ZodType> {
   readonly env: string;
   readonly flag: string;
@@ -68,6 +126,14 @@ export const SETTINGS = {
     schema: port,
     default: 2575,
     purpose: 'TCP port of the HL7 v2 MLLP listener (2575 is the registered HL7 port); 0 picks a free port.',
+  }),
+  mllpInterfaces: setting({
+    env: 'CROSSWALK_MLLP_INTERFACES',
+    flag: '--mllp-interfaces',
+    schema: mllpInterfaces,
+    default: [],
+    purpose:
+      'MLLP interfaces as a JSON array of {name, port, host?, orderingKey?, ackMode? (auto|original), charset?, maxFrameBytes?, idleTimeoutMs?, maxConnections?, tls? {keyFile, certFile, caFile?, allowedClientFingerprints?}}; empty means one interface "mllp" on CROSSWALK_MLLP_HOST:CROSSWALK_MLLP_PORT.',
   }),
   dbPoolMax: setting({
     env: 'CROSSWALK_DB_POOL_MAX',

@@ -23,6 +23,8 @@ import { GroupCommitter } from './group-commit.ts';
 export interface InterfaceSettings {
   /** The feed's name; the default ordering key of what it delivers. */
   readonly name: string;
+  /** Messages of one ordering key are applied in arrival order; different keys may run in parallel. */
+  readonly orderingKey?: string;
   /** `auto` follows MSH-15/MSH-16; `original` always answers AA/AE/AR, whatever the sender asks. */
   readonly ackMode?: 'auto' | 'original';
   /** Read messages in this encoding whatever MSH-18 says (for senders whose MSH-18 is wrong). */
@@ -115,6 +117,7 @@ export class Inbox {
     const ack = buildAck(header, { code: plan.commitAckCode('accept'), controlId, timestamp }).encode();
     const candidate: InboundCandidate = {
       interfaceName: settings.name,
+      orderingKey: settings.orderingKey ?? settings.name,
       sender,
       controlId: header.controlId,
       messageType: header.messageType,

@@ -9,6 +9,7 @@ const summary = {
   properties: {
     id: { type: 'string' },
     interfaceName: { type: 'string' },
+    orderingKey: { type: 'string' },
     sender: { type: 'string' },
     controlId: { type: 'string' },
     messageType: { type: 'string' },

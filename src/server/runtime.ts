@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config/index.ts';
+import type { Config, MllpInterfaceConfig } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import { Inbox, type MllpIngest, startMllpIngest } from '../inbox/index.ts';
+import type { MllpTlsOptions } from '../mllp/index.ts';
 import { createLogger, type Logger, Metrics } from '../observe/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { assertMigrated, migrate, openStore, type Store } from '../store/index.ts';
@@ -13,8 +15,9 @@ export interface Running {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly httpUrl: string;
-  readonly mllp: MllpIngest;
-  /** host:port of the MLLP listener. */
+  /** One listener per configured MLLP interface (the first is the default one). */
+  readonly mllp: readonly MllpIngest[];
+  /** host:port of the first MLLP listener. */
   readonly mllpAddress: string;
   /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
   stop(reason?: string): Promise<void>;
@@ -46,7 +49,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const metrics = new Metrics();
   const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
   let app: FastifyInstance | undefined;
-  let mllp: MllpIngest | undefined;
+  const mllp: MllpIngest[] = [];
   try {
     if (options.migrate !== false) {
       const applied = await migrate(store);
@@ -59,13 +62,28 @@ export async function startServer(options: StartOptions): Promise<Running> {
     } catch (e) {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
-    mllp = await startMllpIngest({
-      inbox: new Inbox({ repository: new InboxRepository(store), observer: inboxMetrics(metrics) }),
-      settings: { name: 'mllp' },
-      host: config.mllpHost,
-      port: config.mllpPort,
-    });
+    const inbox = new Inbox({ repository: new InboxRepository(store), observer: inboxMetrics(metrics) });
+    for (const iface of mllpInterfacesOf(config)) {
+      mllp.push(
+        await startMllpIngest({
+          inbox,
+          settings: {
+            name: iface.name,
+            ...(iface.orderingKey ? { orderingKey: iface.orderingKey } : {}),
+            ...(iface.ackMode ? { ackMode: iface.ackMode } : {}),
+            ...(iface.charset ? { charset: iface.charset } : {}),
+          },
+          host: iface.host ?? config.mllpHost,
+          port: iface.port,
+          ...(iface.tls ? { tls: readTls(iface.tls) } : {}),
+          ...(iface.maxFrameBytes ? { maxFrameBytes: iface.maxFrameBytes } : {}),
+          ...(iface.idleTimeoutMs ? { idleTimeoutMs: iface.idleTimeoutMs } : {}),
+          ...(iface.maxConnections ? { maxConnections: iface.maxConnections } : {}),
+        }),
+      );
+    }
   } catch (e) {
+    for (const m of mllp) await m.close(1000).catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
@@ -73,8 +91,11 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
-  const mllpAddress = `${mllp.host}:${mllp.port}`;
-  logger.info({ http: httpUrl, mllp: mllpAddress, database: store.target }, 'crosswalk started');
+  const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
+  logger.info(
+    { http: httpUrl, mllp: mllp.map((m) => `${m.host}:${m.port}`), database: store.target },
+    'crosswalk started',
+  );
 
   let stopping: Promise<void> | undefined;
   const running: Running = {
@@ -95,7 +116,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
         timer.unref();
         try {
           // MLLP first: its in-flight messages commit and get their ACKs before the store closes.
-          await mllp?.close(config.shutdownTimeoutMs);
+          await Promise.all(mllp.map((m) => m.close(config.shutdownTimeoutMs)));
           await app?.close();
         } finally {
           clearTimeout(timer);
@@ -133,5 +154,49 @@ function inboxMetrics(metrics: Metrics) {
       batchSize.observe(size);
       commitSeconds.observe(seconds);
     },
+  };
+}
+
+/** The configured interfaces, or the default one on CROSSWALK_MLLP_HOST:PORT; names and ports must differ. */
+function mllpInterfacesOf(config: Config): MllpInterfaceConfig[] {
+  const list =
+    config.mllpInterfaces.length > 0 ? config.mllpInterfaces : [{ name: 'mllp', port: config.mllpPort }];
+  const names = new Set<string>();
+  const ports = new Set<number>();
+  for (const i of list) {
+    if (names.has(i.name)) {
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: 'CROSSWALK_MLLP_INTERFACES',
+        reason: `interface name "${i.name}" is used twice`,
+      });
+    }
+    if (i.port !== 0 && ports.has(i.port)) {
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: 'CROSSWALK_MLLP_INTERFACES',
+        reason: `port ${i.port} is used twice`,
+      });
+    }
+    names.add(i.name);
+    ports.add(i.port);
+  }
+  return list;
+}
+
+function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new CrosswalkError('CW_ERR_CONFIG_FILE', {
+        path,
+        reason: (e as NodeJS.ErrnoException).code ?? 'unreadable',
+      });
+    }
+  };
+  return {
+    key: read(t.keyFile),
+    cert: read(t.certFile),
+    ...(t.caFile ? { ca: read(t.caFile) } : {}),
+    ...(t.allowedClientFingerprints ? { allowedClientFingerprints: t.allowedClientFingerprints } : {}),
   };
 }

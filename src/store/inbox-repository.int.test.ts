@@ -9,6 +9,7 @@ function candidate(controlId: string, body = `body-${controlId}`, sender = 'EHR|
   const raw = Buffer.from(`MSH|^~\\&|${sender}|||20261124||DFT^P03|${controlId}|P|2.5\r${body}`);
   return {
     interfaceName: 'test',
+    orderingKey: 'test',
     sender,
     controlId,
     messageType: 'DFT^P03',

@@ -11,6 +11,8 @@ import { asBigInt, asBytes, asNumber, asOptionalString } from './values.ts';
 /** A message ready to be stored, with the positive ACK it will be sent once the commit returns. */
 export interface InboundCandidate {
   readonly interfaceName: string;
+  /** Messages of one ordering key are applied in arrival (id) order; default: the interface name. */
+  readonly orderingKey: string;
   /** MSH-3 and MSH-4 as sent, joined by `|`: with the control id, the idempotency key. */
   readonly sender: string;
   readonly controlId: string;
@@ -47,6 +49,7 @@ export interface InboundRejection {
 export interface InboundSummary {
   readonly id: bigint;
   readonly interfaceName: string;
+  readonly orderingKey: string;
   readonly sender: string;
   readonly controlId: string;
   readonly messageType: string;
@@ -79,6 +82,7 @@ async function storeBatchSqlite(
   for (const c of batch) {
     const rows = await tx.query<{ id: unknown }>(SQLITE_INSERT_INBOUND, [
       c.interfaceName,
+      c.orderingKey,
       c.sender,
       c.controlId,
       c.messageType,
@@ -114,6 +118,7 @@ async function storeBatchPostgres(
     POSTGRES_INSERT_INBOUND_BATCH,
     [
       batch.map((c) => c.interfaceName),
+      batch.map((c) => c.orderingKey),
       batch.map((c) => c.sender),
       batch.map((c) => c.controlId),
       batch.map((c) => c.messageType),
@@ -164,6 +169,7 @@ function summary(r: Row): InboundSummary {
   return {
     id: asBigInt(r['id']),
     interfaceName: String(r['interface_name']),
+    orderingKey: String(r['ordering_key']),
     sender: String(r['sender']),
     controlId: String(r['control_id']),
     messageType: String(r['message_type']),
@@ -221,7 +227,7 @@ export class InboxRepository {
   async list(options: { limit?: number; beforeId?: bigint } = {}): Promise<InboundSummary[]> {
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 1000);
     const rows = await this.store.query(
-      `SELECT id, interface_name, sender, control_id, message_type, received_at, size_bytes, ack_code
+      `SELECT id, interface_name, ordering_key, sender, control_id, message_type, received_at, size_bytes, ack_code
        FROM inbound_messages ${options.beforeId !== undefined ? 'WHERE id < ?' : ''} ORDER BY id DESC LIMIT ${limit}`,
       options.beforeId !== undefined ? [options.beforeId] : [],
     );

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -77,9 +78,34 @@ export function sendCommand(program: Command): void {
       'on a lost connection, reconnect and resend what got no ACK for this long',
       '0',
     )
+    .option('--tls-ca <file>', 'connect with TLS, trusting this CA certificate (PEM)')
+    .option('--tls-cert <file>', 'client certificate (PEM) for mutual TLS')
+    .option('--tls-key <file>', 'client private key (PEM) for mutual TLS')
     .option('--json', 'print JSON')
     .action(async (paths: string[], opts: Record<string, string | boolean>) => {
       const { host, port } = parseTarget(String(opts['to']));
+      const pem = (flag: string): Buffer | undefined => {
+        const file = opts[flag];
+        if (typeof file !== 'string') return undefined;
+        try {
+          return readFileSync(file);
+        } catch (e) {
+          throw new CrosswalkError('CW_ERR_CLI_INPUT', {
+            path: file,
+            reason: (e as NodeJS.ErrnoException).code ?? 'unreadable',
+          });
+        }
+      };
+      const [ca, cert, key] = [pem('tlsCa'), pem('tlsCert'), pem('tlsKey')];
+      const tls =
+        ca || cert || key
+          ? {
+              ...(ca ? { ca } : {}),
+              ...(cert ? { cert } : {}),
+              ...(key ? { key } : {}),
+              ...(isIP(host) ? {} : { servername: host }),
+            }
+          : undefined;
       const window = Math.max(1, positive('--window', String(opts['window'])));
       const timeoutMs = Math.max(1, positive('--timeout-ms', String(opts['timeoutMs'])));
       const retryForMs = positive('--retry-for-ms', String(opts['retryForMs']));
@@ -104,6 +130,7 @@ export function sendCommand(program: Command): void {
       const result = await sendReliably(payloads, {
         host,
         port,
+        ...(tls ? { tls } : {}),
         window,
         timeoutMs,
         retryForMs,

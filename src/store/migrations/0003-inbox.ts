@@ -4,6 +4,7 @@ import type { Migration } from '../port.ts';
 /**
  * The inbox: every message Crosswalk acknowledged positively, byte-exact, with the ACK it was sent, keyed
  * by sender + control id (MSH-3/4 + MSH-10) so that a resend gets the same ACK back and no new effect.
+ * Messages of one ordering key (default: the interface) are applied later in id order.
  * Whatever was refused (unparseable, same key with different content, storage trouble when it could
  * still be written) is kept in inbound_rejections with the reason code, for a person to look at.
  */
@@ -16,6 +17,7 @@ export const m0003: Migration = {
       CREATE TABLE inbound_messages (
         id ${t.serialPk},
         interface_name ${t.text} NOT NULL,
+        ordering_key ${t.text} NOT NULL,
         sender ${t.text} NOT NULL,
         control_id ${t.text} NOT NULL,
         message_type ${t.text} NOT NULL,
@@ -28,6 +30,7 @@ export const m0003: Migration = {
         UNIQUE (sender, control_id)
       );
       CREATE INDEX inbound_messages_received ON inbound_messages (received_at);
+      CREATE INDEX inbound_messages_ordering ON inbound_messages (ordering_key, id);
       CREATE TABLE inbound_rejections (
         id ${t.serialPk},
         interface_name ${t.text} NOT NULL,

@@ -1,0 +1,160 @@
+/**
+ * Test support (imported by *.int.test.ts only): runs the real `crosswalk` binary as a child process.
+ * Every wait is bounded, and every child started here is tracked so a suite's `after` can kill whatever
+ * a failed test left running.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export const BIN = new URL('../../bin/crosswalk.mjs', import.meta.url).pathname;
+
+const children = new Set<ChildProcess>();
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** stdout as bytes: `messages show --raw` must be compared byte for byte. */
+  readonly stdoutBytes: Buffer;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one command to completion; killed (and reported as such) after `timeoutMs`. */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n[test] killed after ${timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      children.delete(child);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, signal, stdoutBytes, stdout: stdoutBytes.toString('utf8'), stderr });
+    });
+  });
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly httpUrl: string;
+  readonly mllpHost: string;
+  readonly mllpPort: number;
+  /** Everything the process has printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM, then SIGKILL if it has not exited within `timeoutMs`; resolves with the exit code. */
+  stop(timeoutMs?: number): Promise<number | null>;
+}
+
+/**
+ * Starts `crosswalk serve` and resolves once it has printed where it listens (the HTTP URL and the
+ * "MLLP on host:port" address). Pass `mllpPort` to reuse a port across a restart; 0 picks a free one.
+ */
+export async function startServe(
+  env: Record<string, string>,
+  options: { mllpPort?: number; timeoutMs?: number } = {},
+): Promise<ServeProcess> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--http-port', '0', '--mllp-port', String(options.mllpPort ?? 0)],
+    {
+      env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.add(child);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    output += d.toString('utf8');
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+  });
+  const where = await new Promise<{ httpUrl: string; mllpHost: string; mllpPort: number }>(
+    (resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`serve printed no address within ${timeoutMs} ms; output: ${output}`));
+      }, timeoutMs);
+      const check = () => {
+        const http = /(http:\/\/[^\s]+:\d+)/.exec(output);
+        const mllp = /MLLP on ([^\s,]+):(\d+)/.exec(output);
+        if (http && mllp) {
+          clearTimeout(timer);
+          resolve({ httpUrl: http[1]!, mllpHost: mllp[1]!, mllpPort: Number(mllp[2]) });
+        }
+      };
+      child.stderr!.on('data', check);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`serve exited (${code}) before listening; output: ${output}`));
+      });
+    },
+  );
+  return {
+    child,
+    ...where,
+    output: () => output,
+    exited,
+    async stop(stopTimeoutMs = 20_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Kills every child still running (for `after` hooks: a failed test must not leave servers behind). */
+export function killChildren(): void {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+}
+
+/**
+ * A port that was free a moment ago. Used where a server must come back on the same port after a
+ * restart; the small race with other processes taking it in between is accepted in tests.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
