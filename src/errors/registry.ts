@@ -126,6 +126,86 @@ export const ERRORS = {
     'message {sender}/{controlId} was already received with different content',
   ),
   CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
+
+  // --- ledger (finance) ------------------------------------------------------------------------
+  CW_ERR_LEDGER_UNBALANCED: def(
+    'finance',
+    false,
+    422,
+    'journal entry {entry} does not balance in {currency}: debits {debits}, credits {credits}',
+  ),
+  CW_ERR_LEDGER_BAD_ENTRY: def('finance', false, 422, 'journal entry {entry} is invalid: {reason}'),
+  CW_ERR_LEDGER_BAD_AMOUNT: def('finance', false, 400, 'amount {amount} is invalid: {reason}'),
+  CW_ERR_LEDGER_PERIOD_CLOSED: def(
+    'finance',
+    false,
+    409,
+    'period {period} of {entity} takes no postings and no later period is open',
+  ),
+  CW_ERR_LEDGER_NO_PERIOD: def('finance', false, 409, 'no fiscal period of {entity} covers {date}'),
+  CW_ERR_LEDGER_BAD_PERIOD: def(
+    'finance',
+    false,
+    400,
+    'fiscal period {period} of {entity} is invalid: {reason}',
+  ),
+  CW_ERR_LEDGER_PERIOD_TRANSITION: def(
+    'finance',
+    false,
+    409,
+    'period {period} of {entity} cannot go from {from} to {to}',
+  ),
+  CW_ERR_LEDGER_UNKNOWN_ACCOUNT: def(
+    'finance',
+    false,
+    422,
+    'account {account} is not in the chart of accounts',
+  ),
+  CW_ERR_LEDGER_NOT_POSTABLE: def(
+    'finance',
+    false,
+    422,
+    'account {account} takes no postings for {entity}: {reason}',
+  ),
+  CW_ERR_LEDGER_UNKNOWN_ENTITY: def(
+    'finance',
+    false,
+    422,
+    'legal entity {entity} is not known to the ledger',
+  ),
+  CW_ERR_LEDGER_UNKNOWN_COST_CENTER: def(
+    'finance',
+    false,
+    422,
+    'cost center {costCenter} is not a cost center of {entity}',
+  ),
+  CW_ERR_LEDGER_UNKNOWN_CURRENCY: def('finance', false, 422, 'currency {currency} is not configured'),
+  CW_ERR_LEDGER_NO_INTERCOMPANY: def(
+    'finance',
+    false,
+    422,
+    'no intercompany relationship from {entity} to {counterparty}',
+  ),
+  CW_ERR_LEDGER_NO_RULE: def(
+    'finance',
+    false,
+    422,
+    'no posting rule for event {eventType}, entity {entity}, item category {category}',
+  ),
+  CW_ERR_LEDGER_NO_ACCOUNT: def(
+    'finance',
+    false,
+    422,
+    'rule {rule} finds no account for {selector}: {reason}',
+  ),
+  CW_ERR_LEDGER_MISSING_INPUT: def(
+    'finance',
+    false,
+    422,
+    'rule {rule} needs {input}, which the event does not carry',
+  ),
+  CW_ERR_LEDGER_BAD_RULES: def('finance', false, 500, 'posting rule table is invalid: {reason}'),
+  CW_ERR_LEDGER_BAD_SETUP: def('finance', false, 500, 'ledger master data is invalid: {reason}'),
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;

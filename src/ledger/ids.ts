@@ -1,0 +1,57 @@
+/**
+ * Deterministic identifiers. An entry's id is a hash of what derived it (source event, rule, leg), so a
+ * replay of the same event through the same rule yields the same id and the store can refuse the second
+ * write as a duplicate: the id is the idempotency key. The content fingerprint is the companion check —
+ * same id with a different fingerprint is a conflict to raise, never a silent overwrite.
+ */
+
+import { createHash } from 'node:crypto';
+import type { JournalEntry } from './model.ts';
+
+/** 128 bits of SHA-256, hex, behind a `je_` prefix: collision-safe and readable in an export. */
+function digest(parts: readonly string[]): string {
+  // JSON of a string array is an unambiguous encoding: no separator can be forged by a part's content.
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+/** The id of the `leg`-th entry derived from `sourceEventId` by rule `ruleId`. */
+export function entryId(sourceEventId: string, ruleId: string, leg = 0): string {
+  return `je_${digest(['entry', sourceEventId, ruleId, String(leg)])}`;
+}
+
+/** The id of the reversal of `originalId`: reversing the same entry twice is the same (idempotent) write. */
+export function reversalId(originalId: string): string {
+  return `je_${digest(['reversal', originalId])}`;
+}
+
+/**
+ * A hash of the economic content of an entry: everything except when it was booked (`postedAt`) and
+ * where it landed (`periodId`, `lateFromPeriod`, `accountingDate`), which depend on the clock and the
+ * state of the periods at the time and legitimately differ on a replay.
+ */
+export function entryFingerprint(entry: JournalEntry): string {
+  const content = [
+    entry.id,
+    entry.entity,
+    entry.currency,
+    entry.effectiveDate,
+    entry.sourceEventId,
+    entry.ruleId,
+    entry.reasonCode,
+    entry.description,
+    entry.groupId ?? '',
+    entry.reverses ?? '',
+    ...entry.lines.map((l) =>
+      JSON.stringify([
+        l.lineNo,
+        l.account,
+        l.costCenter ?? '',
+        l.side,
+        l.amount.toString(),
+        l.memo ?? '',
+        Object.entries(l.dimensions).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ]),
+    ),
+  ];
+  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+}
