@@ -43,3 +43,26 @@ export function ddlTypes(dialect: Dialect): DdlTypes {
         now: 'now()',
       };
 }
+
+/**
+ * Triggers that make a table append-only in the database itself, so that no code path (ours, a script,
+ * a console session through the application's account) can update or delete what was posted.
+ */
+export function appendOnly(dialect: Dialect, table: string): string {
+  if (dialect === 'sqlite') {
+    return `
+      CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+      BEGIN SELECT RAISE(ABORT, '${table} is append-only: post a correcting entry instead'); END;
+      CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+      BEGIN SELECT RAISE(ABORT, '${table} is append-only: post a correcting entry instead'); END;`;
+  }
+  return `
+    CREATE OR REPLACE FUNCTION crosswalk_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      RAISE EXCEPTION '% is append-only: post a correcting entry instead', TG_TABLE_NAME USING ERRCODE = 'P0001';
+    END $$;
+    CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table}
+      FOR EACH ROW EXECUTE FUNCTION crosswalk_append_only();
+    CREATE TRIGGER ${table}_no_truncate BEFORE TRUNCATE ON ${table}
+      FOR EACH STATEMENT EXECUTE FUNCTION crosswalk_append_only();`;
+}

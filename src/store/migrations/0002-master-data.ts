@@ -1,4 +1,4 @@
-import { ddlTypes } from '../ddl.ts';
+import { appendOnly, ddlTypes } from '../ddl.ts';
 import type { Migration } from '../port.ts';
 
 /**
@@ -186,9 +186,12 @@ export const m0002: Migration = {
         lot_number ${t.text},
         serial_number ${t.text},
         occurred_at ${t.text} NOT NULL,
+        source_event_id ${t.text},
         recorded_at ${t.timestamp} NOT NULL DEFAULT ${t.now}
       );
       CREATE INDEX inventory_movements_item_location ON inventory_movements (item_code, par_location_code);
+      CREATE INDEX inventory_movements_event ON inventory_movements (source_event_id);
+      ${appendOnly(d, 'inventory_movements')}
       CREATE TABLE stock_on_hand (
         item_code ${t.text} NOT NULL REFERENCES items(code),
         par_location_code ${t.text} NOT NULL REFERENCES par_locations(code),
