@@ -127,6 +127,57 @@ export const ERRORS = {
   ),
   CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
 
+  // --- inventory (supply chain) ----------------------------------------------------------------
+  CW_ERR_INVENTORY_UNKNOWN_ITEM: def('supply-chain', false, 422, 'item {item} is not in the item master'),
+  CW_ERR_INVENTORY_MASTER_INVALID: def('supply-chain', false, 422, 'item master for {item}: {reason}'),
+  CW_ERR_INVENTORY_UNKNOWN_UOM: def('supply-chain', false, 422, 'item {item} has no unit {uom} ({known})'),
+  CW_ERR_INVENTORY_FRACTIONAL_QUANTITY: def(
+    'supply-chain',
+    false,
+    422,
+    '{quantity} {uom} of item {item} is not a whole number of {baseUom}',
+  ),
+  CW_ERR_INVENTORY_BAD_QUANTITY: def('integration', false, 400, 'quantity {quantity} of {item}: {reason}'),
+  CW_ERR_INVENTORY_BAD_COMMAND: def('integration', false, 400, 'inventory {what} {key}: {reason}'),
+  CW_ERR_INVENTORY_TRACKING: def('supply-chain', false, 422, 'item {item} is tracked by {tracking}: {reason}'),
+  CW_ERR_INVENTORY_NEGATIVE_ON_HAND: def(
+    'supply-chain',
+    false,
+    409,
+    'taking {quantity} of item {item} at {location} exceeds the {onHand} on hand',
+  ),
+  CW_ERR_INVENTORY_NEGATIVE_REVALUED: def(
+    'finance',
+    false,
+    409,
+    'negative on-hand of item {item} at {location} revalued by {value} at the inflow cost',
+  ),
+  CW_ERR_INVENTORY_SERIAL_UNKNOWN: def(
+    'supply-chain',
+    false,
+    409,
+    'serial {serial} of item {item} is not on hand at {location}',
+  ),
+  CW_ERR_INVENTORY_SERIAL_USED: def('supply-chain', false, 409, 'serial {serial} of item {item} is {status}'),
+  CW_ERR_INVENTORY_SERIAL_EXISTS: def(
+    'supply-chain',
+    false,
+    409,
+    'serial {serial} of item {item} is already {status} at {location}',
+  ),
+  CW_ERR_INVENTORY_RETURN_EXCEEDS: def(
+    'supply-chain',
+    false,
+    409,
+    'return of {quantity} exceeds the {remaining} left to return from movement {origin}',
+  ),
+  CW_ERR_INVENTORY_KEY_CONFLICT: def(
+    'integration',
+    false,
+    409,
+    'inventory movement {key} was already applied with different content',
+  ),
+
   // --- ledger (finance) ------------------------------------------------------------------------
   CW_ERR_LEDGER_UNBALANCED: def(
     'finance',
