@@ -1,0 +1,38 @@
+import { CrosswalkError } from '../errors/index.ts';
+import type { CanonicalEvent } from './types.ts';
+import { validateEvent } from './validate.ts';
+
+/**
+ * Events as JSON text. Money is `bigint`, which JSON has no type for: it is written as a decimal string
+ * and read back by field name. Every money field of every payload is named in MONEY_FIELDS, and no other
+ * field holds a string of digits that must stay a string under those names.
+ */
+const MONEY_FIELDS: ReadonlySet<string> = new Set([
+  'unitCost',
+  'unitPrice',
+  'amount',
+  'price',
+  'chargePrice',
+]);
+
+/** JSON.stringify with bigint written as a decimal string. */
+export function eventsToJson(events: readonly CanonicalEvent[] | CanonicalEvent): string {
+  return JSON.stringify(events, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** Parses and validates one event written by eventsToJson; throws CW_ERR_CANONICAL_INVALID_EVENT. */
+export function eventFromJson(text: string): CanonicalEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(text, (key, v: unknown) =>
+      MONEY_FIELDS.has(key) && typeof v === 'string' && /^-?\d{1,30}$/.test(v) ? BigInt(v) : v,
+    );
+  } catch (e) {
+    throw new CrosswalkError(
+      'CW_ERR_CANONICAL_INVALID_EVENT',
+      { type: '(unparsed)', field: 'event', reason: 'is not JSON' },
+      { cause: e },
+    );
+  }
+  return validateEvent(value);
+}
