@@ -145,16 +145,22 @@ export function killChildren(): void {
 }
 
 /**
- * A port that was free a moment ago. Used where a server must come back on the same port after a
- * restart; the small race with other processes taking it in between is accepted in tests.
+ * A port that was free a moment ago, for a server that must come back on the same port after a restart.
+ * It is drawn below Linux's ephemeral range (32768+), so that other processes binding port 0 in the
+ * meantime (parallel tests) cannot be handed it; only a fixed-port listener could still race for it.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }

@@ -9,7 +9,10 @@ import {
   formatHl7Timestamp,
   type Hl7Encoding,
   type Hl7Header,
+  type Hl7Message,
   parseMessage,
+  readHeader,
+  requireHeaderFields,
 } from '../hl7v2/index.ts';
 import type {
   InboundCandidate,
@@ -58,6 +61,32 @@ function ackControlId(prefix: 'A' | 'R', material: string | Uint8Array): string 
 }
 
 /**
+ * The refusal of a message that could not be taken in. `buildRejectAck` follows the message's own
+ * MSH-15/16 (CR in enhanced mode); an interface forced to original mode answers AR whatever they say.
+ */
+function rejectAck(
+  payload: Buffer,
+  settings: InterfaceSettings,
+  controlId: string,
+  timestamp: string,
+  cause: unknown,
+): Hl7Message {
+  const ack = buildRejectAck(payload, { controlId, timestamp, cause });
+  if (settings.ackMode !== 'original' || ack.get('MSA-1') !== 'CR') return ack;
+  // CR means the header was readable: answer AR from it (same readings as buildRejectAck's salvage).
+  const limits = { maxMessageBytes: Number.MAX_SAFE_INTEGER };
+  for (const encoding of [settings.charset, 'iso-8859-1'] as const) {
+    try {
+      const header = readHeader(payload, { requireFields: false, limits, ...(encoding ? { encoding } : {}) });
+      return buildAck(header, { code: 'AR', controlId, timestamp, error: ackErrorFor(cause) });
+    } catch {
+      // try the next reading
+    }
+  }
+  return ack;
+}
+
+/**
  * The durable front door for HL7 v2. For each message: read and parse it, build the ACK it will get,
  * store it raw with that ACK through group commit, and only then hand back the ACK. A resend of the
  * same key and bytes gets the stored ACK; the same key with other bytes is refused and recorded; a
@@ -99,11 +128,7 @@ export class Inbox {
       const message = parseMessage(payload, options);
       header = message.header;
       // MSH-9 and MSH-10 must be valued: without them a message can be neither keyed nor routed.
-      if (header.messageCode === '' || header.controlId === '') {
-        throw new CrosswalkError('CW_ERR_HL7_REQUIRED_FIELD', {
-          position: header.controlId === '' ? 'MSH-10' : 'MSH-9',
-        });
-      }
+      requireHeaderFields(header);
     } catch (e) {
       return this.refuseUnreadable(payload, settings, receivedAt, timestamp, e);
     }
@@ -227,7 +252,7 @@ export class Inbox {
     cause: unknown,
   ): { ack: Buffer; rejection: InboundRejection } {
     this.observer.onMessage?.(settings.name, 'rejected');
-    const ackMessage = buildRejectAck(payload, { controlId: ackControlId('R', payload), timestamp, cause });
+    const ackMessage = rejectAck(payload, settings, ackControlId('R', payload), timestamp, cause);
     const ack = ackMessage.encode();
     const reasonCode = isCrosswalkError(cause) ? cause.code : 'CW_ERR_HL7_BAD_SEGMENT';
     return {
