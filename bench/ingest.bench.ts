@@ -67,7 +67,11 @@ async function stop(server: Server): Promise<void> {
   await exited;
 }
 
-async function sendAll(port: number, messages: Iterable<Buffer>, window: number): Promise<{ n: number; seconds: number }> {
+async function sendAll(
+  port: number,
+  messages: Iterable<Buffer>,
+  window: number,
+): Promise<{ n: number; seconds: number }> {
   const client = new MllpClient({ maxInFlight: window });
   await client.connect({ host: '127.0.0.1', port });
   let n = 0;
@@ -130,7 +134,9 @@ export async function run(args: string[]): Promise<void> {
   const rounds = Number(arg(args, 'rounds', '3'));
   const templates = generateDftP03Batch(TEMPLATES, 7);
   const avg = templates.reduce((a, t) => a + t.length, 0) / templates.length;
-  console.log(`${fmt(messages)} DFT^P03 per round (avg ${fmt(avg)} bytes, 5 FT1), ${rounds} rounds, fresh database per round`);
+  console.log(
+    `${fmt(messages)} DFT^P03 per round (avg ${fmt(avg)} bytes, 5 FT1), ${rounds} rounds, fresh database per round`,
+  );
 
   const peerRates: number[] = [];
   for (let r = 0; r < rounds; r++) peerRates.push(await medplumPeer(templates, Math.min(messages, 10_000)));

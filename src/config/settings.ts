@@ -135,6 +135,22 @@ export const SETTINGS = {
     purpose:
       'MLLP interfaces as a JSON array of {name, port, host?, orderingKey?, ackMode? (auto|original), charset?, maxFrameBytes?, idleTimeoutMs?, maxConnections?, tls? {keyFile, certFile, caFile?, allowedClientFingerprints?}}; empty means one interface "mllp" on CROSSWALK_MLLP_HOST:CROSSWALK_MLLP_PORT.',
   }),
+  tokenKeyFile: setting({
+    env: 'CROSSWALK_TOKEN_KEY_FILE',
+    flag: '--token-key-file',
+    schema: nonEmpty,
+    default: './.crosswalk/token.key',
+    purpose:
+      'File holding the secret key (at least 16 bytes) that turns patient and encounter identifiers into tokens; created with a random key (mode 0600) when missing. Keep it out of backups of the database.',
+  }),
+  applyBatchSize: setting({
+    env: 'CROSSWALK_APPLY_BATCH_SIZE',
+    flag: '--apply-batch-size',
+    schema: positiveInt,
+    default: 500,
+    purpose:
+      'Messages applied to inventory and the books per transaction; larger batches post faster, smaller ones hold locks for less time.',
+  }),
   dbPoolMax: setting({
     env: 'CROSSWALK_DB_POOL_MAX',
     flag: '--db-pool-max',

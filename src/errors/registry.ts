@@ -230,6 +230,7 @@ export const ERRORS = {
     409,
     'message {sender}/{controlId} was already received with different content',
   ),
+  CW_ERR_APPLY_INTERNAL: def('integration', true, 500, 'applying the message failed unexpectedly: {reason}'),
   CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
 
   // --- inventory (supply chain) ----------------------------------------------------------------
@@ -244,7 +245,12 @@ export const ERRORS = {
   ),
   CW_ERR_INVENTORY_BAD_QUANTITY: def('integration', false, 400, 'quantity {quantity} of {item}: {reason}'),
   CW_ERR_INVENTORY_BAD_COMMAND: def('integration', false, 400, 'inventory {what} {key}: {reason}'),
-  CW_ERR_INVENTORY_TRACKING: def('supply-chain', false, 422, 'item {item} is tracked by {tracking}: {reason}'),
+  CW_ERR_INVENTORY_TRACKING: def(
+    'supply-chain',
+    false,
+    422,
+    'item {item} is tracked by {tracking}: {reason}',
+  ),
   CW_ERR_INVENTORY_NEGATIVE_ON_HAND: def(
     'supply-chain',
     false,

@@ -17,10 +17,40 @@ export interface PlanContext {
   readonly command: InventoryCommand;
   readonly movements: Movement[];
   readonly flags: InventoryFlag[];
+  /** Set when lots were allocated (allocateLots): each lot's movement is keyed by its lot. */
+  lotParts?: boolean;
 }
 
 export function position(ctx: PlanContext, location: string): Position {
   return ctx.draft.position(ctx.item.code, location, ctx.item.currency);
+}
+
+/**
+ * Usage documented without a lot, as EHRs often send it for sutures and other lot-tracked disposables
+ * scanned by item only: the quantity is drawn from the position's lots in lot-number order, so the
+ * result is deterministic and a replay produces the same movements. What the lots cannot cover (stock
+ * the books do not show, posted only under the negative-stock policy) is drawn from the last lot, or
+ * recorded without a lot when the position has none.
+ */
+export function allocateLots(ctx: PlanContext, location: string, q: bigint): Unit[] {
+  const lots = [...position(ctx, location).lots]
+    .filter(([, n]) => n > 0n)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const units: Unit[] = [];
+  let left = q;
+  for (const [lotNumber, onHand] of lots) {
+    if (left === 0n) break;
+    // biome-ignore lint/complexity/useMathMinMax: bigint, which Math.min does not take
+    const take = onHand < left ? onHand : left;
+    units.push({ quantity: take, lotNumber, serialNumber: null });
+    left -= take;
+  }
+  if (left > 0n) {
+    const last = units.at(-1);
+    if (last) units[units.length - 1] = { ...last, quantity: last.quantity + left };
+    else units.push({ quantity: left, lotNumber: lots.at(-1)?.[0] ?? null, serialNumber: null });
+  }
+  return units;
 }
 
 /** Builds, applies and records one movement of the command's line. */
@@ -32,7 +62,7 @@ export function emit(
   value: bigint,
   lotNumber: string | null,
   serialNumber: string | null,
-  part: string | null = serialNumber,
+  part: string | null = serialNumber ?? (ctx.lotParts ? lotNumber : null),
 ): Movement {
   const c = ctx.command;
   const m: Movement = {

@@ -10,7 +10,7 @@ import type {
 } from './commands.ts';
 import { planCount } from './count.ts';
 import { lineKey } from './keys.ts';
-import { inflow, outflow, type PlanContext, position, unitsOf } from './plan.ts';
+import { allocateLots, inflow, outflow, type PlanContext, position, unitsOf } from './plan.ts';
 import { Draft } from './state.ts';
 import type { InventoryFlag, InventoryState, Movement, MovementType } from './types.ts';
 import { type ItemCatalog, type StockItem, toBaseUnits, uomFactor } from './uom.ts';
@@ -95,7 +95,11 @@ function postOne(draft: Draft, catalog: ItemCatalog, command: InventoryCommand):
     case 'issue':
     case 'waste': {
       const q = positiveBase(item, command.quantity, command.uom);
-      for (const u of unitsOf(ctx, q, command.lotNumber, command.serialNumbers, false)) {
+      ctx.lotParts = needsAllocation(item, command);
+      const units = ctx.lotParts
+        ? allocateLots(ctx, command.parLocationCode, q)
+        : unitsOf(ctx, q, command.lotNumber, command.serialNumbers, false);
+      for (const u of units) {
         outflow(
           ctx,
           command.type,
@@ -116,7 +120,11 @@ function postOne(draft: Draft, catalog: ItemCatalog, command: InventoryCommand):
         throw badCommand(command, 'a transfer needs a different destination');
       }
       const q = positiveBase(item, command.quantity, command.uom);
-      for (const u of unitsOf(ctx, q, command.lotNumber, command.serialNumbers, false)) {
+      ctx.lotParts = needsAllocation(item, command);
+      const units = ctx.lotParts
+        ? allocateLots(ctx, command.parLocationCode, q)
+        : unitsOf(ctx, q, command.lotNumber, command.serialNumbers, false);
+      for (const u of units) {
         const out = outflow(
           ctx,
           'transfer-out',
@@ -143,6 +151,14 @@ function postOne(draft: Draft, catalog: ItemCatalog, command: InventoryCommand):
       break;
   }
   return { kind: 'posted', movements: ctx.movements, flags: ctx.flags };
+}
+
+/** A lot-tracked item moved out with no lot named: the lots are allocated (see allocateLots). */
+function needsAllocation(item: StockItem, command: { lotNumber?: string | null }): boolean {
+  return (
+    item.tracking === 'lot' &&
+    (command.lotNumber === undefined || command.lotNumber === null || command.lotNumber === '')
+  );
 }
 
 function positiveBase(
@@ -179,7 +195,11 @@ function planReturn(ctx: PlanContext, command: ReturnCommand): void {
   const { item } = ctx;
   const q = positiveBase(item, command.quantity, command.uom);
   const origin = command.origin;
-  const lot = command.lotNumber ?? origin?.movement.lotNumber ?? null;
+  // A lot-tracked return that names no lot goes back to the first lot on hand (see allocateLots).
+  const lot =
+    command.lotNumber ??
+    origin?.movement.lotNumber ??
+    (item.tracking === 'lot' ? (allocateLots(ctx, command.parLocationCode, 1n)[0]?.lotNumber ?? null) : null);
   const units = unitsOf(ctx, q, lot, command.serialNumbers, false);
   if (origin === undefined) {
     for (const u of units) {

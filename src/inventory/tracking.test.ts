@@ -237,3 +237,30 @@ test('the fold alone rebuilds the state from the rows, serials included', () => 
   assert.deepEqual(rebuilt.serials, r.state.serials);
   assert.ok(verifyOnHand(r.movements, rebuilt.positions.values()).ok);
 });
+
+test('lot-tracked usage that names no lot draws lots in lot order; what they lack comes from the last', () => {
+  const catalog = testCatalog();
+  const { state } = run([
+    receipt('SUTURE', 'OR', 3, 100n, { lotNumber: 'B' }),
+    receipt('SUTURE', 'OR', 2, 100n, { lotNumber: 'A' }),
+  ]);
+  const r = post(state, catalog, issue('SUTURE', 'OR', 4));
+  assert.equal(r.outcome.kind, 'posted');
+  const moves = r.outcome.kind === 'posted' ? r.outcome.movements : [];
+  assert.deepEqual(
+    moves.map((m) => [m.lotNumber, m.quantity]),
+    [
+      ['A', -2n],
+      ['B', -2n],
+    ],
+  );
+  assert.deepEqual([...positionOf(r.state, 'SUTURE', 'OR').lots], [['B', 1n]]);
+  const short = post(r.state, catalog, issue('SUTURE', 'OR', 3, { allowNegative: true }));
+  const shortMoves = short.outcome.kind === 'posted' ? short.outcome.movements : [];
+  assert.deepEqual(
+    shortMoves.map((m) => [m.lotNumber, m.quantity]),
+    [['B', -3n]],
+    'one unit on hand in B, two beyond it, all drawn from the last lot',
+  );
+  assert.equal(positionOf(short.state, 'SUTURE', 'OR').quantity, -2n);
+});

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { Applier, loadTokenKey } from '../apply/index.ts';
 import type { Config, MllpInterfaceConfig } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import { Inbox, type MllpIngest, startMllpIngest } from '../inbox/index.ts';
@@ -19,6 +20,8 @@ export interface Running {
   readonly mllp: readonly MllpIngest[];
   /** host:port of the first MLLP listener. */
   readonly mllpAddress: string;
+  /** The apply stage: stored messages → events → inventory and the books. */
+  readonly applier: Applier;
   /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
   stop(reason?: string): Promise<void>;
 }
@@ -50,6 +53,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];
+  let applier: Applier | undefined;
   try {
     if (options.migrate !== false) {
       const applied = await migrate(store);
@@ -62,7 +66,23 @@ export async function startServer(options: StartOptions): Promise<Running> {
     } catch (e) {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
-    const inbox = new Inbox({ repository: new InboxRepository(store), observer: inboxMetrics(metrics) });
+    applier = new Applier({
+      store,
+      tokenKey: loadTokenKey(config.tokenKeyFile),
+      batchSize: config.applyBatchSize,
+      ...applierMetrics(metrics, logger),
+    });
+    const observer = inboxMetrics(metrics);
+    const inbox = new Inbox({
+      repository: new InboxRepository(store),
+      observer: {
+        ...observer,
+        onBatch: (size, seconds) => {
+          observer.onBatch(size, seconds);
+          applier?.notify();
+        },
+      },
+    });
     for (const iface of mllpInterfacesOf(config)) {
       mllp.push(
         await startMllpIngest({
@@ -92,6 +112,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
   const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
+  const theApplier = applier!;
+  theApplier.start();
   logger.info(
     { http: httpUrl, mllp: mllp.map((m) => `${m.host}:${m.port}`), database: store.target },
     'crosswalk started',
@@ -106,6 +128,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
     httpUrl,
     mllp,
     mllpAddress,
+    applier: theApplier,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down');
@@ -117,6 +140,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
         try {
           // MLLP first: its in-flight messages commit and get their ACKs before the store closes.
           await Promise.all(mllp.map((m) => m.close(config.shutdownTimeoutMs)));
+          // Then the batch being applied finishes (commits or rolls back whole).
+          await theApplier.stop();
           await app?.close();
         } finally {
           clearTimeout(timer);
@@ -198,5 +223,41 @@ function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
     cert: read(t.certFile),
     ...(t.caFile ? { ca: read(t.caFile) } : {}),
     ...(t.allowedClientFingerprints ? { allowedClientFingerprints: t.allowedClientFingerprints } : {}),
+  };
+}
+
+function applierMetrics(metrics: Metrics, logger: Logger) {
+  const messages = metrics.counter('crosswalk_apply_messages_total', 'Messages applied, by outcome.', [
+    'outcome',
+  ]);
+  const events = metrics.counter('crosswalk_apply_events_total', 'Canonical events applied.');
+  const entries = metrics.counter('crosswalk_journal_entries_total', 'Journal entries posted.');
+  const seconds = metrics.histogram(
+    'crosswalk_apply_batch_seconds',
+    'Duration of one apply transaction.',
+    [],
+    [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+  );
+  return {
+    onBatch: (s: {
+      applied: number;
+      failed: number;
+      skipped: number;
+      events: number;
+      entries: number;
+      seconds: number;
+    }) => {
+      messages.inc({ outcome: 'applied' }, s.applied);
+      messages.inc({ outcome: 'failed' }, s.failed);
+      messages.inc({ outcome: 'skipped' }, s.skipped);
+      events.inc(s.events);
+      entries.inc(s.entries);
+      seconds.observe(s.seconds);
+    },
+    onError: (e: unknown) =>
+      logger.error(
+        { err: { message: (e as Error).message, code: (e as { code?: string }).code } },
+        'apply stage failed; will retry',
+      ),
   };
 }

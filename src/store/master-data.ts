@@ -1,5 +1,8 @@
 import type { DemoHealthSystem } from '../demo/model.ts';
-import type { SqlExecutor, SqlValue, Store } from './port.ts';
+import { buildCatalog, emptyState, openingCommands, postAll } from '../inventory/index.ts';
+import { type ColumnKind, fromRows, insertRows } from './bulk.ts';
+import { saveInventory } from './inventory-repository.ts';
+import type { SqlExecutor, Store } from './port.ts';
 import { asNumber } from './values.ts';
 
 /** Master-data arrays in foreign-key order, with the table each lands in. */
@@ -25,50 +28,22 @@ const TABLES = [
 
 export type MasterDataKind = (typeof TABLES)[number][0];
 
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** Rows per INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
-const ROWS_PER_STATEMENT = 200;
-
-async function insertAll(tx: SqlExecutor, table: string, records: readonly object[]): Promise<void> {
-  if (records.length === 0) return;
-  const keys = Object.keys(records[0]!);
-  const columns = keys.map(snake).join(', ');
-  for (let i = 0; i < records.length; i += ROWS_PER_STATEMENT) {
-    const chunk = records.slice(i, i + ROWS_PER_STATEMENT);
-    const row = `(${keys.map(() => '?').join(', ')})`;
-    const params: SqlValue[] = [];
-    for (const r of chunk) for (const k of keys) params.push((r as Record<string, SqlValue>)[k] ?? null);
-    await tx.execute(`INSERT INTO ${table} (${columns}) VALUES ${chunk.map(() => row).join(', ')}`, params);
-  }
-}
-
 /**
  * Writes a whole master-data set and its opening stock in one transaction: opening stock becomes
- * `opening` inventory movements (the immutable record) and the on-hand they sum to.
+ * `opening` inventory movements (the immutable record) and the on-hand, lots and serials they sum to.
  */
 export async function loadMasterData(store: Store, system: DemoHealthSystem): Promise<void> {
   await store.transaction(async (tx) => {
-    for (const [kind, table] of TABLES) await insertAll(tx, table, system[kind]);
-    const occurredAt = `${system.openingDate}T00:00:00.000Z`;
-    const movements = system.openingStock.map((s) => ({
-      movementKey: `opening:${s.code}`,
-      itemCode: s.itemCode,
-      parLocationCode: s.parLocationCode,
-      movementType: 'opening',
-      quantity: BigInt(s.quantity),
-      value: BigInt(s.quantity) * s.unitCost,
-      currency: s.currency,
-      lotNumber: s.lotNumber,
-      serialNumber: s.serialNumber,
-      occurredAt,
-    }));
-    await insertAll(tx, 'inventory_movements', movements);
-    await tx.execute(
-      `INSERT INTO stock_on_hand (item_code, par_location_code, quantity, value, currency)
-       SELECT item_code, par_location_code, SUM(quantity), SUM(value), MIN(currency)
-       FROM inventory_movements GROUP BY item_code, par_location_code`,
+    for (const [kind, table] of TABLES) await insertRows(tx, table, system[kind]);
+    // Opening stock goes through the inventory engine, so its movements, lots and serials are keyed and
+    // valued exactly as later postings will be.
+    const catalog = buildCatalog(system.items, system.itemUoms);
+    const opening = postAll(
+      emptyState(),
+      catalog,
+      openingCommands(system.openingStock, `${system.openingDate}T00:00:00.000Z`),
     );
+    await saveInventory(tx, opening.movements, opening.state, () => null);
   });
 }
 
@@ -100,4 +75,36 @@ export async function setMeta(store: SqlExecutor, key: string, value: string): P
     'INSERT INTO crosswalk_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     [key, value],
   );
+}
+
+/** Column kinds of the master tables that are not text. */
+const KINDS: Readonly<Record<string, ColumnKind>> = {
+  unitCost: 'bigint',
+  price: 'bigint',
+  hourlyRate: 'bigint',
+  chargeable: 'bool',
+  implant: 'bool',
+  billOnly: 'bool',
+  expires: 'bool',
+  isBase: 'bool',
+  isPurchaseUnit: 'bool',
+  baseQuantity: 'int',
+  paymentTermsDays: 'int',
+  parQuantity: 'bigint',
+  reorderPoint: 'bigint',
+  quantity: 'int',
+  ftePercent: 'int',
+};
+
+/** Reads master-data tables back in the shapes the generator (and the engines) use. */
+export async function readMasterData<K extends MasterDataKind>(
+  store: SqlExecutor,
+  kinds: readonly K[],
+): Promise<Pick<DemoHealthSystem, K>> {
+  const out: Record<string, unknown> = {};
+  for (const [kind, table] of TABLES) {
+    if (!kinds.includes(kind as K)) continue;
+    out[kind] = fromRows(await store.query(`SELECT * FROM ${table} ORDER BY code`), KINDS);
+  }
+  return out as Pick<DemoHealthSystem, K>;
 }

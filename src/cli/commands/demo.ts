@@ -1,8 +1,11 @@
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
-import { generateDemoHealthSystem } from '../../demo/index.ts';
+import { setUpDemoBooks } from '../../apply/index.ts';
+import { generateDemoHealthSystem, generateTraffic } from '../../demo/index.ts';
 import { CrosswalkError } from '../../errors/index.ts';
-import { startServer } from '../../server/runtime.ts';
+import { parseMessage } from '../../hl7v2/index.ts';
+import { type Running, startServer } from '../../server/runtime.ts';
+import { flowSummary, netByEntity, trialBalance } from '../../store/books-queries.ts';
 import { migrate, openStore, parseDatabaseUrl } from '../../store/index.ts';
 import {
   countMasterData,
@@ -11,7 +14,9 @@ import {
   loadMasterData,
   setMeta,
 } from '../../store/master-data.ts';
+import { pendingCount } from '../../store/posting-repository.ts';
 import { emit, table } from '../output.ts';
+import { sendReliably } from '../sender.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 import { VERSION } from '../version.ts';
 import { runUntilSignalled } from './serve.ts';
@@ -25,6 +30,7 @@ export function demoCommand(program: Command): void {
       .description('load the generated demo health system into the database, then serve it')
       .option('--fresh', 'start from an empty embedded database (deletes the SQLite file first)')
       .option('--no-serve', 'load and exit instead of serving')
+      .option('--no-traffic', 'do not send the generated day of HL7 v2 traffic')
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
@@ -48,6 +54,7 @@ export function demoCommand(program: Command): void {
       } else if (await isMasterDataEmpty(store)) {
         const system = generateDemoHealthSystem({ seed: config.demoSeed });
         await loadMasterData(store, system);
+        await setUpDemoBooks(store, system, new Date());
         await setMeta(store, DEMO_SEED_KEY, String(config.demoSeed));
         loaded = true;
       } else {
@@ -76,10 +83,73 @@ export function demoCommand(program: Command): void {
         `  ${running.httpUrl}/api/openapi.json    the API description`,
         `  ${running.httpUrl}/metrics             Prometheus metrics`,
         `  mllp://${running.mllpAddress}          HL7 v2 over MLLP (crosswalk send FILE --to ${running.mllpAddress})`,
-        'Press Ctrl-C to stop.',
         '',
       ].join('\n'),
     );
+    if (opts['traffic'] !== false) {
+      await sendDemoTraffic(running, config.demoSeed, json).catch(async (e) => {
+        await running.stop('demo traffic failed');
+        throw e;
+      });
+    }
+    process.stderr.write('Press Ctrl-C to stop.\n');
     await runUntilSignalled(running);
   });
+}
+
+/**
+ * Sends one generated day of OR, cath lab, ED and floor traffic to the demo's own MLLP listener, waits
+ * for the apply stage to post it, and shows what came of it: ACKs, outcomes, books and exceptions.
+ */
+async function sendDemoTraffic(running: Running, seed: number, json: boolean): Promise<void> {
+  const system = generateDemoHealthSystem({ seed });
+  const traffic = [...generateTraffic(system, { seed })];
+  const [host, port] = [running.mllp[0]!.host, running.mllp[0]!.port];
+  const acks = new Map<string, number>();
+  process.stderr.write(
+    `Sending ${traffic.length} HL7 v2 messages of one demo day to mllp://${host}:${port} ...\n`,
+  );
+  await sendReliably(
+    traffic.map((t) => Buffer.from(t.message, 'utf8')),
+    {
+      host,
+      port,
+      window: 50,
+      timeoutMs: 30_000,
+      retryForMs: 0,
+      onReply: (_i, reply) => {
+        const code = parseMessage(reply).get('MSA-1') || '??';
+        acks.set(code, (acks.get(code) ?? 0) + 1);
+      },
+    },
+  );
+  const deadline = Date.now() + 120_000;
+  while ((await pendingCount(running.store)) > 0 && Date.now() < deadline) {
+    running.applier.notify();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await running.applier.idle();
+  const summary = await flowSummary(running.store);
+  const nets = netByEntity(await trialBalance(running.store));
+  emit(
+    json,
+    {
+      acks: Object.fromEntries(acks),
+      ...summary,
+      trialBalanceNet: Object.fromEntries([...nets].map(([k, v]) => [k, v.toString()])),
+    },
+    () =>
+      [
+        `ACKs: ${[...acks].map(([c, n]) => `${c} ${n}`).join(', ')}`,
+        `messages stored ${summary.messages}: applied ${summary.outcomes['applied'] ?? 0}, failed ${summary.outcomes['failed'] ?? 0}, skipped ${summary.outcomes['skipped'] ?? 0}, waiting ${summary.pending}`,
+        `events ${summary.events}, stock movements ${summary.movements}, journal entries ${summary.journalEntries} (${summary.journalLines} lines), bill-only requisitions ${summary.requisitions}`,
+        `trial balance, net per entity: ${[...nets].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+        `open exceptions: ${
+          Object.entries(summary.openExceptions)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ') || 'none'
+        }`,
+        '',
+      ].join('\n'),
+  );
 }

@@ -5,7 +5,7 @@ import type { Migration } from '../port.ts';
  * Master data of the organisation (entities, chart of accounts, cost centers, departments, locations),
  * supply chain (vendors, items, units, charge master, par levels) and workforce (practitioners,
  * employees, identity links), plus perpetual inventory: movements are the immutable record, on-hand
- * per item × par location is their running sum. Keys are the business codes the source systems use.
+ * per item × par location is their running sum (with its lots, and where each serial number is). Keys are the business codes the source systems use.
  */
 export const m0002: Migration = {
   id: 2,
@@ -199,6 +199,21 @@ export const m0002: Migration = {
         value ${t.bigint} NOT NULL,
         currency ${t.text} NOT NULL,
         PRIMARY KEY (item_code, par_location_code)
+      );
+      CREATE TABLE stock_lots (
+        item_code ${t.text} NOT NULL REFERENCES items(code),
+        par_location_code ${t.text} NOT NULL REFERENCES par_locations(code),
+        lot_number ${t.text} NOT NULL,
+        quantity ${t.bigint} NOT NULL,
+        PRIMARY KEY (item_code, par_location_code, lot_number)
+      );
+      CREATE TABLE stock_serials (
+        item_code ${t.text} NOT NULL REFERENCES items(code),
+        serial_number ${t.text} NOT NULL,
+        lot_number ${t.text},
+        status ${t.text} NOT NULL CHECK (status IN ('on-hand', 'in-transit', 'issued', 'wasted', 'written-off')),
+        par_location_code ${t.text} NOT NULL REFERENCES par_locations(code),
+        PRIMARY KEY (item_code, serial_number)
       );`;
   },
 };

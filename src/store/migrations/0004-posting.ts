@@ -107,7 +107,7 @@ export const m0004: Migration = {
         type ${t.text} NOT NULL,
         ordering_key ${t.text} NOT NULL,
         source_message_id ${t.bigint} NOT NULL REFERENCES inbound_messages(id),
-        source_position ${t.int} NOT NULL,
+        position ${t.text} NOT NULL,
         mapping_release_id ${t.text} NOT NULL,
         occurred_at ${t.text} NOT NULL,
         entity ${t.text},

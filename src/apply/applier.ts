@@ -1,0 +1,237 @@
+import { CrosswalkError } from '../errors/index.ts';
+import { buildCatalog, type InventoryState } from '../inventory/index.ts';
+import { createLedgerContext } from '../ledger/index.ts';
+import type { Store } from '../store/index.ts';
+import { loadInventoryState } from '../store/inventory-repository.ts';
+import { readMasterData } from '../store/master-data.ts';
+import {
+  activeReleaseId,
+  listPeriods,
+  loadEncounters,
+  loadRelease,
+  nextMessages,
+  orderingKeys,
+  saveBatch,
+  takeCursor,
+} from '../store/posting-repository.ts';
+import {
+  type ApplyContext,
+  type EncounterState,
+  interpretStored,
+  type MessagePlan,
+  planMessage,
+  touchedBy,
+} from './plan.ts';
+import { rulesFromRelease } from './rules.ts';
+
+export interface ApplierOptions {
+  readonly store: Store;
+  /** HMAC key for patient/encounter tokens (at least 16 bytes). */
+  readonly tokenKey: Uint8Array;
+  readonly clock?: () => Date;
+  /** Messages applied per transaction. */
+  readonly batchSize?: number;
+  /** How often to look for work when nobody called notify() (other processes' messages, PostgreSQL). */
+  readonly pollMs?: number;
+  readonly onBatch?: (stats: BatchStats) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+export interface BatchStats {
+  readonly orderingKey: string;
+  readonly messages: number;
+  readonly applied: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly events: number;
+  readonly entries: number;
+  readonly seconds: number;
+}
+
+type StaticContext = Omit<ApplyContext, 'postedAt' | 'periods'>;
+
+/**
+ * The apply stage: takes stored messages of each ordering key in arrival order, interprets them with
+ * the active mapping release and applies their events to inventory and the ledger, one transaction per
+ * batch that also moves the key's cursor. A process can die anywhere: the transaction either happened
+ * (cursor moved, effects written) or did not (nothing written), so nothing is lost or applied twice.
+ */
+export class Applier {
+  private readonly store: Store;
+  private readonly clock: () => Date;
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private context: StaticContext | undefined;
+  private contextReleaseId: string | undefined;
+  private wakeRequested = false;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(private readonly options: ApplierOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? (() => new Date());
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMs = options.pollMs ?? 1000;
+    if (options.tokenKey.length < 16) {
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: 'CROSSWALK_TOKEN_KEY',
+        reason: 'must be at least 16 bytes',
+      });
+    }
+  }
+
+  /** Drops cached master data and release (after a release is activated or master data changes). */
+  invalidate(): void {
+    this.context = undefined;
+    this.contextReleaseId = undefined;
+  }
+
+  private async staticContext(): Promise<StaticContext | null> {
+    const releaseId = await activeReleaseId(this.store);
+    if (releaseId === null) return null;
+    if (this.context && this.contextReleaseId === releaseId) return this.context;
+    const release = await loadRelease(this.store, releaseId);
+    if (!release) return null;
+    const md = await readMasterData(this.store, [
+      'entities',
+      'accounts',
+      'costCenters',
+      'intercompanyRelationships',
+      'items',
+      'itemUoms',
+      'parLocations',
+    ]);
+    this.context = {
+      release,
+      tokenKey: this.options.tokenKey,
+      ledger: createLedgerContext({
+        entities: md.entities,
+        accounts: md.accounts,
+        costCenters: md.costCenters,
+        intercompany: md.intercompanyRelationships,
+      }),
+      rules: rulesFromRelease(release),
+      catalog: buildCatalog(md.items, md.itemUoms),
+      items: new Map(
+        md.items.map((i) => [
+          i.code,
+          {
+            category: i.category,
+            vendorCode: i.vendorCode,
+            unitCost: i.unitCost,
+            currency: i.currency,
+            billOnly: i.billOnly,
+          },
+        ]),
+      ),
+      parCostCenters: new Map(md.parLocations.map((p) => [p.code, p.costCenterCode])),
+    };
+    this.contextReleaseId = releaseId;
+    return this.context;
+  }
+
+  /** Applies one batch of one ordering key; returns how many messages it took (0: nothing to do). */
+  async applyBatch(key: string): Promise<number> {
+    const base = await this.staticContext();
+    if (!base) return 0;
+    const started = performance.now();
+    const at = this.clock().toISOString();
+    let stats: BatchStats | undefined;
+    const taken = await this.store.transaction(async (tx) => {
+      const cursor = await takeCursor(tx, key, at);
+      if (cursor === null) return 0;
+      const messages = await nextMessages(tx, key, cursor, this.batchSize);
+      if (messages.length === 0) return 0;
+      const ctx: ApplyContext = { ...base, periods: await listPeriods(tx), postedAt: at };
+      const interpretations = messages.map((m) => interpretStored(m, ctx));
+      const touched = touchedBy(interpretations);
+      let state: InventoryState = await loadInventoryState(tx, touched);
+      const encounters = new Map<string, EncounterState>(await loadEncounters(tx, touched.encounterTokens));
+      const plans: MessagePlan[] = [];
+      messages.forEach((m, i) => {
+        const r = planMessage(m, interpretations[i]!, state, ctx, encounters);
+        state = r.state;
+        plans.push(r.plan);
+        if (r.plan.kind === 'applied') for (const e of r.plan.encounters) encounters.set(e.token, e);
+      });
+      await saveBatch(tx, key, plans, state, base.release.id, at);
+      const applied = plans.filter((p) => p.kind === 'applied');
+      stats = {
+        orderingKey: key,
+        messages: plans.length,
+        applied: applied.length,
+        failed: plans.filter((p) => p.kind === 'failed').length,
+        skipped: plans.filter((p) => p.kind === 'skipped').length,
+        events: applied.reduce((n, p) => n + (p.kind === 'applied' ? p.events.length : 0), 0),
+        entries: applied.reduce((n, p) => n + (p.kind === 'applied' ? p.entries.length : 0), 0),
+        seconds: 0,
+      };
+      return messages.length;
+    });
+    if (stats) this.options.onBatch?.({ ...stats, seconds: (performance.now() - started) / 1000 });
+    return taken;
+  }
+
+  /** Applies everything waiting, key by key, until no key has work. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      let round = 0;
+      for (const key of await orderingKeys(this.store)) {
+        for (;;) {
+          const n = await this.applyBatch(key);
+          round += n;
+          if (n < this.batchSize) break;
+        }
+      }
+      total += round;
+      if (round === 0) return total;
+    }
+  }
+
+  /** Runs in the background: after every notify() (new messages committed) and every pollMs. */
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.notify();
+      this.timer = setTimeout(tick, this.pollMs);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  notify(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.wakeRequested = false;
+        try {
+          await this.drain();
+        } catch (e) {
+          this.options.onError?.(e);
+        }
+      } while (this.wakeRequested && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Stops the loop after the batch in flight (its transaction commits or rolls back whole). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** Resolves once the loop is idle (for tests and graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+}

@@ -1,0 +1,397 @@
+import type { CanonicalEvent, EventOf } from '../canonical/index.ts';
+import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
+import { parseMessage } from '../hl7v2/index.ts';
+import { interpretHl7 } from '../interpret/index.ts';
+import {
+  type InventoryCommand,
+  type InventoryFlag,
+  type InventoryState,
+  type ItemCatalog,
+  type Movement,
+  postAll,
+} from '../inventory/index.ts';
+import {
+  type FiscalPeriod,
+  type JournalEntry,
+  journalize,
+  type LedgerContext,
+  type RuleTable,
+} from '../ledger/index.ts';
+import type { MappingRelease } from '../mapping/index.ts';
+import { POSTING_TYPE } from './rules.ts';
+
+/** A stored inbound message as the apply stage reads it. */
+export interface StoredMessage {
+  readonly id: bigint;
+  readonly orderingKey: string;
+  readonly sender: string;
+  readonly controlId: string;
+  readonly receivedAt: string;
+  readonly raw: Buffer;
+}
+
+export interface ItemFacts {
+  readonly category: string;
+  readonly vendorCode: string;
+  readonly unitCost: bigint;
+  readonly currency: string;
+  readonly billOnly: boolean;
+}
+
+/** Everything a batch is applied with; built once per release and master-data version. */
+export interface ApplyContext {
+  readonly release: MappingRelease;
+  readonly tokenKey: Uint8Array;
+  readonly ledger: LedgerContext;
+  readonly rules: RuleTable;
+  readonly periods: readonly FiscalPeriod[];
+  readonly catalog: ItemCatalog;
+  readonly items: ReadonlyMap<string, ItemFacts>;
+  /** Par location → its cost center (the stock side of a supply entry). */
+  readonly parCostCenters: ReadonlyMap<string, string>;
+  /** When this batch posts (injected clock). */
+  readonly postedAt: string;
+}
+
+export interface Requisition {
+  readonly id: string;
+  readonly kind: 'bill-only';
+  readonly sourceEventId: string;
+  readonly entity: string;
+  readonly itemCode: string;
+  readonly vendorCode: string | null;
+  readonly quantity: bigint;
+  readonly unitCost: bigint;
+  readonly currency: string;
+  readonly costCenter: string | null;
+  readonly lotNumber: string | null;
+  readonly serialNumber: string | null;
+  readonly caseToken: string | null;
+  readonly createdAt: string;
+}
+
+export interface EncounterState {
+  readonly token: string;
+  readonly entity: string;
+  readonly status: 'active' | 'ended' | 'cancelled';
+  readonly patientClass: string | null;
+  readonly careLocationCode: string | null;
+  readonly departmentCode: string | null;
+  readonly costCenterCode: string | null;
+  readonly admittedAt: string | null;
+  readonly dischargedAt: string | null;
+  readonly lastEventId: string;
+  readonly updatedAt: string;
+}
+
+export type MessagePlan =
+  | {
+      readonly kind: 'applied';
+      readonly message: StoredMessage;
+      readonly messageType: string;
+      readonly events: readonly CanonicalEvent[];
+      readonly movements: readonly (Movement & { readonly sourceEventId: string })[];
+      readonly flags: readonly (InventoryFlag & { readonly sourceEventId: string })[];
+      readonly entries: readonly JournalEntry[];
+      readonly requisitions: readonly Requisition[];
+      readonly encounters: readonly EncounterState[];
+    }
+  | {
+      readonly kind: 'skipped';
+      readonly message: StoredMessage;
+      readonly messageType: string;
+      readonly code: string;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly message: StoredMessage;
+      readonly messageType: string;
+      readonly error: CrosswalkError;
+    };
+
+const SUPPLY_COMMAND = { SupplyUsed: 'issue', SupplyWasted: 'waste', SupplyReturned: 'return' } as const;
+
+/** The inbox key of a message as events carry it (sender = MSH-3|MSH-4, then MSH-10). */
+export const sourceMessageKey = (m: Pick<StoredMessage, 'sender' | 'controlId'>) =>
+  `${m.sender}|${m.controlId}`;
+
+function asCrosswalkError(e: unknown): CrosswalkError {
+  if (isCrosswalkError(e)) return e;
+  return new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: (e as Error).message ?? String(e) });
+}
+
+export type Interpretation =
+  | { readonly kind: 'events'; readonly messageType: string; readonly events: readonly CanonicalEvent[] }
+  | { readonly kind: 'skipped'; readonly messageType: string; readonly code: string; readonly reason: string }
+  | { readonly kind: 'failed'; readonly messageType: string; readonly error: CrosswalkError };
+
+/** Parses and interprets a stored message with the context's release. Pure. */
+export function interpretStored(
+  message: StoredMessage,
+  ctx: Pick<ApplyContext, 'release' | 'tokenKey'>,
+): Interpretation {
+  let messageType = '';
+  try {
+    const parsed = parseMessage(message.raw);
+    messageType = parsed.header.messageType;
+    const result = interpretHl7(parsed, {
+      release: ctx.release,
+      tokenKey: ctx.tokenKey,
+      sourceMessageId: sourceMessageKey(message),
+      receivedAt: message.receivedAt,
+      orderingKey: message.orderingKey,
+    });
+    if (result.status === 'not-interpreted')
+      return { kind: 'skipped', messageType, code: result.code, reason: result.reason };
+    return { kind: 'events', messageType, events: result.events };
+  } catch (e) {
+    return { kind: 'failed', messageType, error: asCrosswalkError(e) };
+  }
+}
+
+/** What a batch of interpreted messages will read: the stock positions, serials and encounters it touches. */
+export function touchedBy(interpretations: readonly Interpretation[]): {
+  positions: { itemCode: string; parLocationCode: string }[];
+  serials: { itemCode: string; serialNumber: string }[];
+  encounterTokens: string[];
+} {
+  const positions: { itemCode: string; parLocationCode: string }[] = [];
+  const serials: { itemCode: string; serialNumber: string }[] = [];
+  const encounterTokens = new Set<string>();
+  for (const i of interpretations) {
+    if (i.kind !== 'events') continue;
+    for (const e of i.events) {
+      if (e.type === 'SupplyUsed' || e.type === 'SupplyWasted' || e.type === 'SupplyReturned') {
+        positions.push({ itemCode: e.payload.itemCode, parLocationCode: e.payload.parLocationCode });
+        const serial = e.payload.trace?.serialNumber;
+        if (serial) serials.push({ itemCode: e.payload.itemCode, serialNumber: serial });
+      } else if (
+        'encounterToken' in e.payload &&
+        typeof e.payload.encounterToken === 'string' &&
+        e.type.startsWith('Encounter')
+      ) {
+        encounterTokens.add(e.payload.encounterToken);
+      } else if (e.type === 'DischargeCancelled') {
+        encounterTokens.add(e.payload.encounterToken);
+      }
+    }
+  }
+  return { positions, serials, encounterTokens: [...encounterTokens] };
+}
+
+/**
+ * Plans one interpreted message against the inventory state: stock movements, journal entries,
+ * requisitions and encounter context, all or nothing. Pure: the state that comes back is the input
+ * state plus this message's movements when it applies, and the input state unchanged when it fails.
+ */
+export function planMessage(
+  message: StoredMessage,
+  interpretation: Interpretation,
+  state: InventoryState,
+  ctx: ApplyContext,
+  encounters: ReadonlyMap<string, EncounterState>,
+): { plan: MessagePlan; state: InventoryState } {
+  const messageType = interpretation.messageType;
+  if (interpretation.kind === 'skipped') {
+    const { code, reason } = interpretation;
+    return { plan: { kind: 'skipped', message, messageType, code, reason }, state };
+  }
+  if (interpretation.kind === 'failed') {
+    return { plan: { kind: 'failed', message, messageType, error: interpretation.error }, state };
+  }
+  try {
+    const events = interpretation.events;
+    // Stock first: the entries of supply events are valued by the movements (moving-average cost).
+    const commands: InventoryCommand[] = [];
+    const commandEvent: CanonicalEvent[] = [];
+    events.forEach((e, i) => {
+      if (e.type === 'SupplyUsed' || e.type === 'SupplyWasted' || e.type === 'SupplyReturned') {
+        const p = e.payload;
+        const base = {
+          sourceEventId: e.id,
+          line: i + 1,
+          itemCode: p.itemCode,
+          parLocationCode: p.parLocationCode,
+          occurredAt: e.occurredAt,
+          quantity: BigInt(p.quantity),
+          lotNumber: p.trace?.lotNumber ?? null,
+          ...(p.trace?.serialNumber ? { serialNumbers: [p.trace.serialNumber] } : {}),
+        };
+        const type = SUPPLY_COMMAND[e.type];
+        // Usage beyond the books' on-hand is what happened on the floor: post it, flag it for supply chain.
+        commands.push(type === 'return' ? { ...base, type } : { ...base, type, allowNegative: true });
+        commandEvent.push(e);
+      }
+    });
+    const stock = postAll(state, ctx.catalog, commands);
+    const movements: (Movement & { sourceEventId: string })[] = [];
+    const flags: (InventoryFlag & { sourceEventId: string })[] = [];
+    const valueByEvent = new Map<string, bigint>();
+    const requisitions: Requisition[] = [];
+    stock.outcomes.forEach((o, k) => {
+      const e = commandEvent[k]!;
+      if (o.kind === 'posted') {
+        for (const m of o.movements) {
+          movements.push({ ...m, sourceEventId: e.id });
+          valueByEvent.set(e.id, (valueByEvent.get(e.id) ?? 0n) + m.value);
+        }
+        for (const f of o.flags) flags.push({ ...f, sourceEventId: e.id });
+      } else if (o.kind === 'not-stocked' && e.type === 'SupplyUsed') {
+        requisitions.push(billOnly(e, o.quantity, ctx));
+      }
+    });
+
+    const entries: JournalEntry[] = [];
+    const nextEncounters: EncounterState[] = [];
+    const known = new Map(encounters);
+    for (const e of events) {
+      const postingType = POSTING_TYPE[e.type];
+      if (postingType) {
+        const amount = amountOf(e, valueByEvent, ctx);
+        if (e.type === 'ImplantUsed') requisitions.push(billOnly(e, BigInt(e.payload.quantity), ctx));
+        if (amount > 0n)
+          entries.push(
+            ...journalize(postingInput(e, postingType, amount, ctx), ctx.rules, ctx.ledger, ctx.periods),
+          );
+      } else if (
+        e.type === 'EncounterStarted' ||
+        e.type === 'EncounterUpdated' ||
+        e.type === 'EncounterEnded' ||
+        e.type === 'EncounterCancelled' ||
+        e.type === 'DischargeCancelled'
+      ) {
+        const next = encounterAfter(known.get(e.payload.encounterToken), e);
+        known.set(next.token, next);
+        nextEncounters.push(next);
+      }
+    }
+    return {
+      plan: {
+        kind: 'applied',
+        message,
+        messageType,
+        events,
+        movements,
+        flags,
+        entries,
+        requisitions,
+        encounters: nextEncounters,
+      },
+      state: stock.state,
+    };
+  } catch (e) {
+    return { plan: { kind: 'failed', message, messageType, error: asCrosswalkError(e) }, state };
+  }
+}
+
+function amountOf(e: CanonicalEvent, valueByEvent: ReadonlyMap<string, bigint>, ctx: ApplyContext): bigint {
+  switch (e.type) {
+    case 'SupplyUsed':
+    case 'SupplyWasted':
+    case 'SupplyReturned': {
+      const v = valueByEvent.get(e.id) ?? 0n;
+      return v < 0n ? -v : v;
+    }
+    case 'ImplantUsed':
+      return (
+        BigInt(e.payload.quantity) * (e.payload.unitCost ?? ctx.items.get(e.payload.itemCode)?.unitCost ?? 0n)
+      );
+    case 'ChargePosted':
+    case 'ChargeCredited':
+      return e.payload.amount;
+    default:
+      return 0n;
+  }
+}
+
+function postingInput(
+  e: CanonicalEvent,
+  eventType: NonNullable<(typeof POSTING_TYPE)[keyof typeof POSTING_TYPE]>,
+  amount: bigint,
+  ctx: ApplyContext,
+) {
+  const common = {
+    sourceEventId: e.id,
+    eventType,
+    entity: e.entity,
+    effectiveDate: e.occurredAt.slice(0, 10),
+    postedAt: ctx.postedAt,
+    amount,
+  };
+  if (e.type === 'ChargePosted' || e.type === 'ChargeCredited') {
+    return {
+      ...common,
+      itemCategory: e.payload.itemCode ? (ctx.items.get(e.payload.itemCode)?.category ?? null) : null,
+      revenueCode: e.payload.revenueCode,
+      costCenter: e.payload.costCenterCode,
+      currency: e.payload.currency,
+      dimensions: {
+        department: e.payload.departmentCode,
+        ...(e.payload.itemCode ? { item: e.payload.itemCode } : {}),
+      },
+    };
+  }
+  const p = (e as EventOf<'SupplyUsed'>).payload;
+  return {
+    ...common,
+    itemCategory: p.itemCategory,
+    costCenter: p.costCenterCode,
+    stockCostCenter: ctx.parCostCenters.get(p.parLocationCode) ?? null,
+    dimensions: { department: p.departmentCode, item: p.itemCode, parLocation: p.parLocationCode },
+  };
+}
+
+function billOnly(e: CanonicalEvent, quantity: bigint, ctx: ApplyContext): Requisition {
+  const p = (e as EventOf<'ImplantUsed'>).payload;
+  const item = ctx.items.get(p.itemCode);
+  return {
+    id: `req_${e.id.slice(3)}`,
+    kind: 'bill-only',
+    sourceEventId: e.id,
+    entity: e.entity,
+    itemCode: p.itemCode,
+    vendorCode: item?.vendorCode ?? null,
+    quantity,
+    unitCost: p.unitCost ?? item?.unitCost ?? 0n,
+    currency: p.currency ?? item?.currency ?? 'USD',
+    costCenter: p.costCenterCode,
+    lotNumber: p.trace?.lotNumber ?? null,
+    serialNumber: p.trace?.serialNumber ?? null,
+    caseToken: p.caseToken,
+    createdAt: ctx.postedAt,
+  };
+}
+
+function encounterAfter(
+  prev: EncounterState | undefined,
+  e:
+    | EventOf<'EncounterStarted'>
+    | EventOf<'EncounterUpdated'>
+    | EventOf<'EncounterEnded'>
+    | EventOf<'EncounterCancelled'>
+    | EventOf<'DischargeCancelled'>,
+): EncounterState {
+  const p = e.payload;
+  const status =
+    e.type === 'EncounterEnded'
+      ? 'ended'
+      : e.type === 'EncounterCancelled'
+        ? 'cancelled'
+        : e.type === 'DischargeCancelled'
+          ? 'active'
+          : (prev?.status ?? 'active');
+  return {
+    token: p.encounterToken,
+    entity: e.entity,
+    status: e.type === 'EncounterStarted' ? 'active' : status,
+    patientClass: p.patientClass ?? prev?.patientClass ?? null,
+    careLocationCode: p.careLocationCode ?? prev?.careLocationCode ?? null,
+    departmentCode: p.departmentCode ?? prev?.departmentCode ?? null,
+    costCenterCode: p.costCenterCode ?? prev?.costCenterCode ?? null,
+    admittedAt: p.admittedAt ?? prev?.admittedAt ?? null,
+    dischargedAt: e.type === 'DischargeCancelled' ? null : (p.dischargedAt ?? prev?.dischargedAt ?? null),
+    lastEventId: e.id,
+    updatedAt: e.occurredAt,
+  };
+}

@@ -1,0 +1,62 @@
+import type { Row, SqlExecutor, SqlValue } from './port.ts';
+import { asBigInt, asBool, asNumber } from './values.ts';
+
+export const snakeCase = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+export const camelCase = (k: string): string => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Rows per INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const MAX_PARAMS = 30_000;
+
+/**
+ * Inserts records whose keys are the columns in camelCase, as few multi-row statements as the
+ * parameter limits allow. `suffix` may add e.g. an ON CONFLICT clause.
+ */
+export async function insertRows(
+  tx: SqlExecutor,
+  table: string,
+  records: readonly object[],
+  suffix = '',
+): Promise<void> {
+  if (records.length === 0) return;
+  const keys = Object.keys(records[0]!);
+  const columns = keys.map(snakeCase).join(', ');
+  const row = `(${keys.map(() => '?').join(', ')})`;
+  const perStatement = Math.max(1, Math.min(500, Math.floor(MAX_PARAMS / keys.length)));
+  for (let i = 0; i < records.length; i += perStatement) {
+    const chunk = records.slice(i, i + perStatement);
+    const params: SqlValue[] = [];
+    for (const r of chunk) for (const k of keys) params.push((r as Record<string, SqlValue>)[k] ?? null);
+    await tx.execute(
+      `INSERT INTO ${table} (${columns}) VALUES ${chunk.map(() => row).join(', ')} ${suffix}`,
+      params,
+    );
+  }
+}
+
+export type ColumnKind = 'text' | 'int' | 'bigint' | 'bool' | 'json';
+
+/** Reads rows back into camelCase records, normalising each column by its kind (text by default). */
+export function fromRows<T>(rows: readonly Row[], kinds: Readonly<Record<string, ColumnKind>> = {}): T[] {
+  return rows.map((r) => {
+    const out: Record<string, unknown> = {};
+    for (const [col, v] of Object.entries(r)) {
+      const key = camelCase(col);
+      const kind = kinds[key] ?? 'text';
+      out[key] =
+        v === null || v === undefined
+          ? null
+          : kind === 'int'
+            ? asNumber(v)
+            : kind === 'bigint'
+              ? asBigInt(v)
+              : kind === 'bool'
+                ? asBool(v)
+                : kind === 'json'
+                  ? typeof v === 'string'
+                    ? JSON.parse(v)
+                    : v
+                  : String(v);
+    }
+    return out as T;
+  });
+}

@@ -1,0 +1,422 @@
+import type { EncounterState, MessagePlan, Requisition, StoredMessage } from '../apply/plan.ts';
+import { eventsToJson } from '../canonical/index.ts';
+import { ERRORS, type ErrorCode } from '../errors/index.ts';
+import type { FiscalPeriod, JournalEntry, PeriodStatus } from '../ledger/index.ts';
+import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
+import { fromRows, insertRows } from './bulk.ts';
+import { saveInventory } from './inventory-repository.ts';
+import type { SqlExecutor, Store } from './port.ts';
+import { asBigInt, asBytes } from './values.ts';
+
+// --- fiscal periods -------------------------------------------------------------------------------
+
+export async function savePeriods(tx: SqlExecutor, periods: readonly FiscalPeriod[]): Promise<void> {
+  await insertRows(
+    tx,
+    'fiscal_periods',
+    periods.map((p) => ({
+      entityCode: p.entityCode,
+      id: p.id,
+      startDate: p.startDate,
+      endDate: p.endDate,
+      status: p.status,
+    })),
+    'ON CONFLICT (entity_code, id) DO NOTHING',
+  );
+}
+
+export async function listPeriods(db: SqlExecutor): Promise<FiscalPeriod[]> {
+  return fromRows<FiscalPeriod>(
+    await db.query(
+      'SELECT entity_code, id, start_date, end_date, status FROM fiscal_periods ORDER BY entity_code, start_date',
+    ),
+  );
+}
+
+export async function setPeriodStatus(
+  db: SqlExecutor,
+  entityCode: string,
+  id: string,
+  status: PeriodStatus,
+  at: string,
+): Promise<number> {
+  return (
+    await db.execute(
+      'UPDATE fiscal_periods SET status = ?, updated_at = ? WHERE entity_code = ? AND id = ?',
+      [status, at, entityCode, id],
+    )
+  ).rowsAffected;
+}
+
+// --- mapping releases -----------------------------------------------------------------------------
+
+export interface StoredRelease {
+  readonly id: string;
+  readonly label: string;
+  readonly author: string;
+  readonly proposedAt: string;
+  readonly approvedBy: string | null;
+  readonly approvedAt: string | null;
+  readonly active: boolean;
+}
+
+export async function saveRelease(
+  db: SqlExecutor,
+  release: MappingRelease,
+  proposedAt: string,
+): Promise<boolean> {
+  const r = await db.execute(
+    `INSERT INTO mapping_releases (id, label, author, proposed_at, approved_by, approved_at, content)
+     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    [
+      release.id,
+      release.content.name,
+      release.author,
+      proposedAt,
+      release.approver,
+      release.approver ? proposedAt : null,
+      contentToJson(release.content),
+    ],
+  );
+  return r.rowsAffected > 0;
+}
+
+export async function recordApproval(
+  db: SqlExecutor,
+  id: string,
+  approver: string,
+  at: string,
+): Promise<void> {
+  await db.execute(
+    'UPDATE mapping_releases SET approved_by = ?, approved_at = ? WHERE id = ? AND approved_by IS NULL',
+    [approver, at, id],
+  );
+}
+
+export async function recordActivation(
+  db: SqlExecutor,
+  id: string,
+  by: string,
+  at: string,
+  note: string | null,
+): Promise<void> {
+  await db.execute(
+    'INSERT INTO mapping_release_activations (release_id, activated_by, activated_at, note) VALUES (?, ?, ?, ?)',
+    [id, by, at, note],
+  );
+}
+
+export async function activeReleaseId(db: SqlExecutor): Promise<string | null> {
+  const rows = await db.query<{ release_id: string }>(
+    'SELECT release_id FROM mapping_release_activations ORDER BY seq DESC LIMIT 1',
+  );
+  return rows[0]?.release_id ?? null;
+}
+
+export async function activationHistory(
+  db: SqlExecutor,
+): Promise<{ releaseId: string; activatedBy: string; activatedAt: string; note: string | null }[]> {
+  return fromRows(
+    await db.query(
+      'SELECT release_id, activated_by, activated_at, note FROM mapping_release_activations ORDER BY seq',
+    ),
+  );
+}
+
+/** A stored release (content parsed), its status derived from approval and activation. */
+export async function loadRelease(db: SqlExecutor, id: string): Promise<MappingRelease | null> {
+  const rows = await db.query('SELECT id, author, approved_by, content FROM mapping_releases WHERE id = ?', [
+    id,
+  ]);
+  const r = rows[0];
+  if (!r) return null;
+  const active = (await activeReleaseId(db)) === id;
+  const content = typeof r['content'] === 'string' ? (r['content'] as string) : JSON.stringify(r['content']);
+  return Object.freeze({
+    id: String(r['id']),
+    content: contentFromJson(content),
+    author: String(r['author']),
+    approver: r['approved_by'] === null ? null : String(r['approved_by']),
+    status: active ? 'active' : r['approved_by'] === null ? 'proposed' : 'approved',
+  }) as MappingRelease;
+}
+
+export async function listReleases(db: SqlExecutor): Promise<StoredRelease[]> {
+  const active = await activeReleaseId(db);
+  const rows = fromRows<Omit<StoredRelease, 'active'>>(
+    await db.query(
+      'SELECT id, label, author, proposed_at, approved_by, approved_at FROM mapping_releases ORDER BY proposed_at, id',
+    ),
+  );
+  return rows.map((r) => ({ ...r, active: r.id === active }));
+}
+
+// --- the apply cursor and its messages -----------------------------------------------------------------
+
+export async function orderingKeys(db: SqlExecutor): Promise<string[]> {
+  return (await db.query<{ ordering_key: string }>('SELECT DISTINCT ordering_key FROM inbound_messages')).map(
+    (r) => r.ordering_key,
+  );
+}
+
+/**
+ * Takes the apply cursor of one ordering key for this transaction. On PostgreSQL the row is locked
+ * (SKIP LOCKED: null when another process holds it), which is what keeps one key's messages applied
+ * by one process at a time, in order; on SQLite the write transaction already excludes everyone else.
+ */
+export async function takeCursor(tx: SqlExecutor, key: string, at: string): Promise<bigint | null> {
+  await tx.execute(
+    'INSERT INTO apply_cursors (ordering_key, last_message_id, updated_at) VALUES (?, 0, ?) ON CONFLICT (ordering_key) DO NOTHING',
+    [key, at],
+  );
+  const lock = tx.capabilities.supportsSkipLocked ? ' FOR UPDATE SKIP LOCKED' : '';
+  const rows = await tx.query<{ last_message_id: unknown }>(
+    `SELECT last_message_id FROM apply_cursors WHERE ordering_key = ?${lock}`,
+    [key],
+  );
+  return rows[0] ? asBigInt(rows[0].last_message_id) : null;
+}
+
+export async function nextMessages(
+  tx: SqlExecutor,
+  key: string,
+  after: bigint,
+  limit: number,
+): Promise<StoredMessage[]> {
+  const rows = await tx.query(
+    `SELECT id, ordering_key, sender, control_id, received_at, raw FROM inbound_messages
+     WHERE ordering_key = ? AND id > ? ORDER BY id LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [key, after],
+  );
+  return rows.map((r) => ({
+    id: asBigInt(r['id']),
+    orderingKey: String(r['ordering_key']),
+    sender: String(r['sender']),
+    controlId: String(r['control_id']),
+    receivedAt: String(r['received_at']),
+    raw: asBytes(r['raw']),
+  }));
+}
+
+export async function pendingCount(db: SqlExecutor): Promise<number> {
+  const rows = await db.query<{ n: unknown }>(
+    `SELECT COUNT(*) AS n FROM inbound_messages m
+     LEFT JOIN apply_cursors c ON c.ordering_key = m.ordering_key
+     WHERE m.id > COALESCE(c.last_message_id, 0)`,
+  );
+  return Number(rows[0]!.n);
+}
+
+export async function loadEncounters(
+  tx: SqlExecutor,
+  tokens: readonly string[],
+): Promise<Map<string, EncounterState>> {
+  const out = new Map<string, EncounterState>();
+  for (let i = 0; i < tokens.length; i += 400) {
+    const part = tokens.slice(i, i + 400);
+    const rows = fromRows<EncounterState>(
+      await tx.query(`SELECT * FROM encounters WHERE token IN (${part.map(() => '?').join(', ')})`, part),
+    );
+    for (const r of rows) out.set(r.token, r);
+  }
+  return out;
+}
+
+// --- writing what a batch did ----------------------------------------------------------------------------
+
+function entryRows(entries: readonly JournalEntry[]) {
+  const lines = entries.flatMap((e) =>
+    e.lines.map((l) => ({
+      entryId: e.id,
+      lineNo: l.lineNo,
+      entity: e.entity,
+      currency: e.currency,
+      periodId: e.periodId,
+      accountingDate: e.accountingDate,
+      account: l.account,
+      costCenter: l.costCenter,
+      side: l.side,
+      amount: l.amount,
+      memo: l.memo,
+      dimensions: JSON.stringify(l.dimensions),
+    })),
+  );
+  const headers = entries.map((e) => {
+    let debit = 0n;
+    let credit = 0n;
+    for (const l of e.lines) {
+      if (l.side === 'debit') debit += l.amount;
+      else credit += l.amount;
+    }
+    return {
+      id: e.id,
+      entity: e.entity,
+      currency: e.currency,
+      periodId: e.periodId,
+      lateFromPeriod: e.lateFromPeriod,
+      effectiveDate: e.effectiveDate,
+      accountingDate: e.accountingDate,
+      postedAt: e.postedAt,
+      sourceEventId: e.sourceEventId,
+      ruleId: e.ruleId,
+      reasonCode: e.reasonCode,
+      description: e.description,
+      groupId: e.groupId,
+      reverses: e.reverses,
+      lineCount: e.lines.length,
+      totalDebit: debit,
+      totalCredit: credit,
+    };
+  });
+  return { lines, headers };
+}
+
+/** Lines first, headers last: the database checks each header against its lines (see migration 0004). */
+export async function saveEntries(tx: SqlExecutor, entries: readonly JournalEntry[]): Promise<void> {
+  const { lines, headers } = entryRows(entries);
+  await insertRows(tx, 'journal_lines', lines);
+  await insertRows(tx, 'journal_entries', headers);
+}
+
+async function openException(
+  tx: SqlExecutor,
+  code: string,
+  summary: string,
+  evidence: object,
+  at: string,
+  ref: { orderingKey: string; messageId: bigint | null; eventId: string | null },
+): Promise<bigint> {
+  const def = ERRORS[code as ErrorCode];
+  const rows = await tx.query<{ id: unknown }>(
+    `INSERT INTO exceptions (reason_code, team, status, ordering_key, message_id, event_id, summary, evidence, created_at, updated_at)
+     VALUES (?, ?, 'open', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      code,
+      def?.team ?? 'integration',
+      ref.orderingKey,
+      ref.messageId,
+      ref.eventId,
+      summary,
+      JSON.stringify(evidence, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      at,
+      at,
+    ],
+  );
+  return asBigInt(rows[0]!.id);
+}
+
+/**
+ * Writes the effects of a planned batch of one ordering key and moves its cursor past the last
+ * message, in the caller's transaction: every message ends in exactly one state (applied, failed with
+ * an exception, or skipped), and nothing of a failed message is written but its exception.
+ */
+export async function saveBatch(
+  tx: SqlExecutor,
+  key: string,
+  plans: readonly MessagePlan[],
+  inventoryState: Parameters<typeof saveInventory>[2],
+  releaseId: string,
+  at: string,
+): Promise<void> {
+  const applied = plans.filter((p): p is Extract<MessagePlan, { kind: 'applied' }> => p.kind === 'applied');
+  const events = applied.flatMap((p) =>
+    p.events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      orderingKey: e.orderingKey,
+      sourceMessageId: p.message.id,
+      position: e.position,
+      mappingReleaseId: e.mappingReleaseId,
+      occurredAt: e.occurredAt,
+      entity: e.entity,
+      payload: eventsToJson(e),
+    })),
+  );
+  await insertRows(tx, 'canonical_events', events);
+  const movements = applied.flatMap((p) => p.movements);
+  const eventOfMovement = new Map(movements.map((m) => [m.movementKey, m.sourceEventId]));
+  await saveInventory(tx, movements, inventoryState, (m) => eventOfMovement.get(m.movementKey) ?? null);
+  await saveEntries(
+    tx,
+    applied.flatMap((p) => p.entries),
+  );
+  await insertRows(tx, 'requisitions', applied.flatMap((p) => p.requisitions) satisfies Requisition[]);
+  const encounters = new Map<string, EncounterState>();
+  for (const p of applied) for (const e of p.encounters) encounters.set(e.token, e);
+  await insertRows(
+    tx,
+    'encounters',
+    [...encounters.values()],
+    `ON CONFLICT (token) DO UPDATE SET entity = excluded.entity, status = excluded.status, patient_class = excluded.patient_class,
+       care_location_code = excluded.care_location_code, department_code = excluded.department_code,
+       cost_center_code = excluded.cost_center_code, admitted_at = excluded.admitted_at,
+       discharged_at = excluded.discharged_at, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
+  );
+
+  const outcomes: object[] = [];
+  for (const p of plans) {
+    const ref = { orderingKey: key, messageId: p.message.id, eventId: null };
+    if (p.kind === 'applied') {
+      for (const f of p.flags) {
+        await openException(tx, f.code, `${f.code} for item ${f.itemCode} at ${f.parLocationCode}`, f, at, {
+          ...ref,
+          eventId: f.sourceEventId,
+        });
+      }
+      outcomes.push({
+        messageId: p.message.id,
+        orderingKey: key,
+        state: 'applied',
+        mappingReleaseId: releaseId,
+        eventCount: p.events.length,
+        exceptionId: null,
+        processedAt: at,
+      });
+    } else if (p.kind === 'skipped') {
+      outcomes.push({
+        messageId: p.message.id,
+        orderingKey: key,
+        state: 'skipped',
+        mappingReleaseId: releaseId,
+        eventCount: 0,
+        exceptionId: null,
+        processedAt: at,
+      });
+    } else {
+      const evidence = {
+        messageId: p.message.id,
+        controlId: p.message.controlId,
+        messageType: p.messageType,
+        code: p.error.code,
+        params: p.error.params,
+      };
+      const id = await openException(tx, p.error.code, p.error.message, evidence, at, ref);
+      outcomes.push({
+        messageId: p.message.id,
+        orderingKey: key,
+        state: 'failed',
+        mappingReleaseId: releaseId,
+        eventCount: 0,
+        exceptionId: id,
+        processedAt: at,
+      });
+    }
+  }
+  await insertRows(
+    tx,
+    'message_outcomes',
+    outcomes,
+    `ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, mapping_release_id = excluded.mapping_release_id,
+       event_count = excluded.event_count, exception_id = excluded.exception_id, processed_at = excluded.processed_at`,
+  );
+  const last = plans.at(-1);
+  if (last) {
+    await tx.execute('UPDATE apply_cursors SET last_message_id = ?, updated_at = ? WHERE ordering_key = ?', [
+      last.message.id,
+      at,
+      key,
+    ]);
+  }
+}
+
+export type { Store };
