@@ -1,5 +1,5 @@
 import { CrosswalkError } from '../errors/index.ts';
-import { buildCatalog, type InventoryState } from '../inventory/index.ts';
+import { buildCatalog, type InventoryState, positionKey, serialKey } from '../inventory/index.ts';
 import { createLedgerContext } from '../ledger/index.ts';
 import type { Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
@@ -146,15 +146,32 @@ export class Applier {
       const ctx: ApplyContext = { ...base, periods: await listPeriods(tx), postedAt: at };
       const interpretations = messages.map((m) => interpretStored(m, ctx));
       const touched = touchedBy(interpretations);
-      let state: InventoryState = await loadInventoryState(tx, touched);
+      const loaded = await loadInventoryState(tx, touched);
+      // The batch's positions and serials, updated message by message. Each message is planned on a
+      // small state holding only what it touches: the engine copies its state per call, and a call
+      // per message on the whole batch's state would cost O(batch²).
+      const positions = new Map(loaded.positions);
+      const serials = new Map(loaded.serials);
       const encounters = new Map<string, EncounterState>(await loadEncounters(tx, touched.encounterTokens));
       const plans: MessagePlan[] = [];
       messages.forEach((m, i) => {
-        const r = planMessage(m, interpretations[i]!, state, ctx, encounters);
-        state = r.state;
+        const interpretation = interpretations[i]!;
+        const mine = touchedBy([interpretation]);
+        const small: InventoryState = {
+          positions: pick(positions, mine.positions.map((k) => positionKey(k.itemCode, k.parLocationCode))),
+          serials: pick(serials, mine.serials.map((k) => serialKey(k.itemCode, k.serialNumber))),
+          applied: new Map(),
+          lines: new Map(),
+        };
+        const r = planMessage(m, interpretation, small, ctx, encounters);
         plans.push(r.plan);
-        if (r.plan.kind === 'applied') for (const e of r.plan.encounters) encounters.set(e.token, e);
+        if (r.plan.kind === 'applied') {
+          for (const [k, v] of r.state.positions) positions.set(k, v);
+          for (const [k, v] of r.state.serials) serials.set(k, v);
+          for (const e of r.plan.encounters) encounters.set(e.token, e);
+        }
       });
+      const state: InventoryState = { positions, serials, applied: new Map(), lines: new Map() };
       await saveBatch(tx, key, plans, state, base.release.id, at);
       const applied = plans.filter((p) => p.kind === 'applied');
       stats = {
@@ -234,4 +251,13 @@ export class Applier {
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
+}
+
+function pick<V>(from: ReadonlyMap<string, V>, keys: readonly string[]): Map<string, V> {
+  const out = new Map<string, V>();
+  for (const k of keys) {
+    const v = from.get(k);
+    if (v !== undefined) out.set(k, v);
+  }
+  return out;
 }

@@ -48,10 +48,25 @@ export function identifierKey(authority: string, id: string): string {
  * match a token to a patient. The kind is part of the MAC input, so an MRN and a visit number that happen
  * to be equal give unrelated tokens.
  */
+/**
+ * A message names the same encounter and case on every line, so tokens are memoised per key: bounded
+ * (cleared when full), in memory only, and keyed by the key object so a rotated key starts afresh.
+ */
+const memo = new WeakMap<Uint8Array, Map<string, string>>();
+const MEMO_MAX = 4096;
+
 export function tokenize(key: Uint8Array, kind: TokenKind, value: string): string {
   if (key.byteLength < MIN_TOKEN_KEY_BYTES) {
     throw new CrosswalkError('CW_ERR_CANONICAL_TOKEN_KEY', { min: MIN_TOKEN_KEY_BYTES });
   }
+  let cache = memo.get(key);
+  if (cache === undefined) memo.set(key, (cache = new Map()));
+  const slot = `${kind}\u0000${value}`;
+  const hit = cache.get(slot);
+  if (hit !== undefined) return hit;
   const mac = createHmac('sha256', key).update(`crosswalk/${kind}/v1`).update('\u0000').update(value);
-  return TOKEN_PREFIX[kind] + mac.digest('hex').slice(0, 32);
+  const token = TOKEN_PREFIX[kind] + mac.digest('hex').slice(0, 32);
+  if (cache.size >= MEMO_MAX) cache.clear();
+  cache.set(slot, token);
+  return token;
 }

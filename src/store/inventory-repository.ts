@@ -9,7 +9,7 @@ import {
   serialKey,
 } from '../inventory/index.ts';
 import { insertRows } from './bulk.ts';
-import type { SqlExecutor, SqlValue } from './port.ts';
+import type { SqlExecutor } from './port.ts';
 import { asBigInt } from './values.ts';
 
 /** (item, par location) pairs and (item, serial) pairs a batch will touch. */
@@ -37,23 +37,27 @@ export async function loadInventoryState(tx: SqlExecutor, keys: InventoryKeys): 
   const uniquePositions = [
     ...new Map(keys.positions.map((k) => [positionKey(k.itemCode, k.parLocationCode), k])).values(),
   ];
-  for (const part of chunks(uniquePositions)) {
-    const where = part.map(() => '(item_code = ? AND par_location_code = ?)').join(' OR ');
-    const params: SqlValue[] = part.flatMap((k) => [k.itemCode, k.parLocationCode]);
+  // By item (indexed, one short IN list) and then filtered to the wanted locations in code: a long OR of
+  // (item, location) pairs is slow to plan on SQLite.
+  const wanted = new Set(uniquePositions.map((k) => positionKey(k.itemCode, k.parLocationCode)));
+  for (const part of chunks([...new Set(uniquePositions.map((k) => k.itemCode))])) {
+    const list = part.map(() => '?').join(', ');
     for (const r of await tx.query(
-      `SELECT item_code, par_location_code, lot_number, quantity FROM stock_lots WHERE ${where}`,
-      params,
+      `SELECT item_code, par_location_code, lot_number, quantity FROM stock_lots WHERE item_code IN (${list})`,
+      part,
     )) {
       const key = positionKey(String(r['item_code']), String(r['par_location_code']));
+      if (!wanted.has(key)) continue;
       const m = lots.get(key) ?? new Map<string, bigint>();
       lots.set(key, m);
       m.set(String(r['lot_number']), asBigInt(r['quantity']));
     }
     for (const r of await tx.query(
-      `SELECT item_code, par_location_code, quantity, value, currency FROM stock_on_hand WHERE ${where}`,
-      params,
+      `SELECT item_code, par_location_code, quantity, value, currency FROM stock_on_hand WHERE item_code IN (${list})`,
+      part,
     )) {
       const key = positionKey(String(r['item_code']), String(r['par_location_code']));
+      if (!wanted.has(key)) continue;
       positions.set(key, {
         itemCode: String(r['item_code']),
         parLocationCode: String(r['par_location_code']),
@@ -130,12 +134,11 @@ export async function saveInventory(
     })),
     'ON CONFLICT (item_code, par_location_code) DO UPDATE SET quantity = excluded.quantity, value = excluded.value',
   );
+  const lotTouched = new Set(
+    movements.filter((m) => m.lotNumber !== null).map((m) => positionKey(m.itemCode, m.parLocationCode)),
+  );
   const withLots = positions.filter(
-    (p) =>
-      p.lots.size > 0 ||
-      movements.some(
-        (m) => m.lotNumber !== null && m.itemCode === p.itemCode && m.parLocationCode === p.parLocationCode,
-      ),
+    (p) => p.lots.size > 0 || lotTouched.has(positionKey(p.itemCode, p.parLocationCode)),
   );
   for (const p of withLots) {
     await tx.execute('DELETE FROM stock_lots WHERE item_code = ? AND par_location_code = ?', [

@@ -354,15 +354,25 @@ export async function saveBatch(
   );
 
   const outcomes: object[] = [];
+  // Flags of applied messages (negative stock and the like) become work items in one statement.
+  const flagRows = applied.flatMap((p) =>
+    p.flags.map((f) => ({
+      reasonCode: f.code,
+      team: ERRORS[f.code as ErrorCode]?.team ?? 'supply-chain',
+      status: 'open',
+      orderingKey: key,
+      messageId: p.message.id,
+      eventId: f.sourceEventId,
+      summary: `${f.code} for item ${f.itemCode} at ${f.parLocationCode}`,
+      evidence: JSON.stringify(f, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      createdAt: at,
+      updatedAt: at,
+    })),
+  );
+  await insertRows(tx, 'exceptions', flagRows);
   for (const p of plans) {
     const ref = { orderingKey: key, messageId: p.message.id, eventId: null };
     if (p.kind === 'applied') {
-      for (const f of p.flags) {
-        await openException(tx, f.code, `${f.code} for item ${f.itemCode} at ${f.parLocationCode}`, f, at, {
-          ...ref,
-          eventId: f.sourceEventId,
-        });
-      }
       outcomes.push({
         messageId: p.message.id,
         orderingKey: key,

@@ -1,0 +1,46 @@
+/**
+ * The receiving side of `e2e.bench.ts`, in its own process: a fresh database (URL in argv[2]) loaded
+ * with the demo health system and its books, and the real runtime (MLLP ingest, ACK after commit, the
+ * apply stage posting to inventory and the ledger). Answers 'status' over IPC with the backlog still to
+ * apply, what was applied, and its resident memory; exits on 'stop'.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setUpDemoBooks } from '../src/apply/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { generateDemoHealthSystem } from '../src/demo/index.ts';
+import { startServer } from '../src/server/runtime.ts';
+import { flowSummary } from '../src/store/books-queries.ts';
+import { migrate, openStore } from '../src/store/index.ts';
+import { loadMasterData } from '../src/store/master-data.ts';
+import { pendingCount } from '../src/store/posting-repository.ts';
+
+const url = process.argv[2]!;
+const setup = await openStore(url);
+await migrate(setup);
+const system = generateDemoHealthSystem({ seed: 42 });
+await loadMasterData(setup, system);
+await setUpDemoBooks(setup, system, new Date());
+await setup.close();
+
+const config = loadConfig({
+  env: {
+    CROSSWALK_DATABASE_URL: url,
+    CROSSWALK_HTTP_PORT: '0',
+    CROSSWALK_MLLP_PORT: '0',
+    CROSSWALK_LOG_LEVEL: 'warn',
+    CROSSWALK_TOKEN_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'cw-e2e-')), 'token.key'),
+    ...(process.env['CROSSWALK_APPLY_BATCH_SIZE'] ? { CROSSWALK_APPLY_BATCH_SIZE: process.env['CROSSWALK_APPLY_BATCH_SIZE'] } : {}),
+  },
+});
+const running = await startServer({ config, version: 'bench' });
+process.on('message', (m: unknown) => {
+  if (m === 'status') {
+    void Promise.all([pendingCount(running.store), flowSummary(running.store)]).then(([pending, summary]) =>
+      process.send?.({ pending, applied: summary.outcomes['applied'] ?? 0, failed: summary.outcomes['failed'] ?? 0, entries: summary.journalEntries, rss: process.memoryUsage.rss() }),
+    );
+  }
+  if (m === 'stop') void running.stop('bench done').finally(() => process.exit(0));
+});
+process.send?.({ port: running.mllp[0]!.port });
