@@ -1,6 +1,7 @@
 import { CrosswalkError } from '../errors/index.ts';
 import { buildCatalog, type InventoryState, positionKey, serialKey } from '../inventory/index.ts';
 import { createLedgerContext } from '../ledger/index.ts';
+import type { MappingRelease } from '../mapping/index.ts';
 import type { Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
 import { readMasterData } from '../store/master-data.ts';
@@ -48,7 +49,49 @@ export interface BatchStats {
   readonly seconds: number;
 }
 
-type StaticContext = Omit<ApplyContext, 'postedAt' | 'periods'>;
+export type StaticContext = Omit<ApplyContext, 'postedAt' | 'periods'>;
+
+/** What applying (or replaying) with `release` needs besides the clock and periods: master data, rules. */
+export async function staticContextFor(
+  store: Store,
+  release: MappingRelease,
+  tokenKey: Uint8Array,
+): Promise<StaticContext> {
+  const md = await readMasterData(store, [
+    'entities',
+    'accounts',
+    'costCenters',
+    'intercompanyRelationships',
+    'items',
+    'itemUoms',
+    'parLocations',
+  ]);
+  return {
+    release,
+    tokenKey,
+    ledger: createLedgerContext({
+      entities: md.entities,
+      accounts: md.accounts,
+      costCenters: md.costCenters,
+      intercompany: md.intercompanyRelationships,
+    }),
+    rules: rulesFromRelease(release),
+    catalog: buildCatalog(md.items, md.itemUoms),
+    items: new Map(
+      md.items.map((i) => [
+        i.code,
+        {
+          category: i.category,
+          vendorCode: i.vendorCode,
+          unitCost: i.unitCost,
+          currency: i.currency,
+          billOnly: i.billOnly,
+        },
+      ]),
+    ),
+    parCostCenters: new Map(md.parLocations.map((p) => [p.code, p.costCenterCode])),
+  };
+}
 
 /**
  * The apply stage: takes stored messages of each ordering key in arrival order, interprets them with
@@ -93,40 +136,7 @@ export class Applier {
     if (this.context && this.contextReleaseId === releaseId) return this.context;
     const release = await loadRelease(this.store, releaseId);
     if (!release) return null;
-    const md = await readMasterData(this.store, [
-      'entities',
-      'accounts',
-      'costCenters',
-      'intercompanyRelationships',
-      'items',
-      'itemUoms',
-      'parLocations',
-    ]);
-    this.context = {
-      release,
-      tokenKey: this.options.tokenKey,
-      ledger: createLedgerContext({
-        entities: md.entities,
-        accounts: md.accounts,
-        costCenters: md.costCenters,
-        intercompany: md.intercompanyRelationships,
-      }),
-      rules: rulesFromRelease(release),
-      catalog: buildCatalog(md.items, md.itemUoms),
-      items: new Map(
-        md.items.map((i) => [
-          i.code,
-          {
-            category: i.category,
-            vendorCode: i.vendorCode,
-            unitCost: i.unitCost,
-            currency: i.currency,
-            billOnly: i.billOnly,
-          },
-        ]),
-      ),
-      parCostCenters: new Map(md.parLocations.map((p) => [p.code, p.costCenterCode])),
-    };
+    this.context = await staticContextFor(this.store, release, this.options.tokenKey);
     this.contextReleaseId = releaseId;
     return this.context;
   }
@@ -158,8 +168,14 @@ export class Applier {
         const interpretation = interpretations[i]!;
         const mine = touchedBy([interpretation]);
         const small: InventoryState = {
-          positions: pick(positions, mine.positions.map((k) => positionKey(k.itemCode, k.parLocationCode))),
-          serials: pick(serials, mine.serials.map((k) => serialKey(k.itemCode, k.serialNumber))),
+          positions: pick(
+            positions,
+            mine.positions.map((k) => positionKey(k.itemCode, k.parLocationCode)),
+          ),
+          serials: pick(
+            serials,
+            mine.serials.map((k) => serialKey(k.itemCode, k.serialNumber)),
+          ),
           applied: new Map(),
           lines: new Map(),
         };

@@ -285,7 +285,11 @@ export function planMessage(
   }
 }
 
-function amountOf(e: CanonicalEvent, valueByEvent: ReadonlyMap<string, bigint>, ctx: ApplyContext): bigint {
+export function amountOf(
+  e: CanonicalEvent,
+  valueByEvent: ReadonlyMap<string, bigint>,
+  ctx: ApplyContext,
+): bigint {
   switch (e.type) {
     case 'SupplyUsed':
     case 'SupplyWasted':
@@ -305,7 +309,7 @@ function amountOf(e: CanonicalEvent, valueByEvent: ReadonlyMap<string, bigint>, 
   }
 }
 
-function postingInput(
+export function postingInput(
   e: CanonicalEvent,
   eventType: NonNullable<(typeof POSTING_TYPE)[keyof typeof POSTING_TYPE]>,
   amount: bigint,

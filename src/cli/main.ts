@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isCrosswalkError } from '../errors/index.ts';
 import { demoCommand } from './commands/demo.ts';
+import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { releaseCommand } from './commands/release.ts';
+import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
 import { VERSION } from './version.ts';
@@ -21,6 +24,9 @@ export function buildProgram(): Command {
   demoCommand(program);
   sendCommand(program);
   messagesCommand(program);
+  releaseCommand(program);
+  ledgerCommand(program);
+  replayCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

@@ -64,6 +64,14 @@ export const ERRORS = {
   CW_ERR_SERVER_LISTEN: def('operations', false, 500, '{listener} cannot listen on {host}:{port}: {reason}'),
   CW_ERR_CLI_USAGE: def('operations', false, 400, '{reason}'),
   CW_ERR_CLI_INPUT: def('operations', false, 400, 'cannot read {path}: {reason}'),
+  CW_ERR_CLI_AMBIGUOUS_ID: def(
+    'operations',
+    false,
+    409,
+    '{what} id {prefix} is ambiguous: it begins {count} ids ({examples}); give more characters',
+  ),
+  CW_ERR_CLI_WRITE: def('operations', false, 400, 'cannot write {path}: {reason}'),
+  CW_ERR_CLI_CLOSE_BLOCKED: def('finance', false, 409, 'period {period} of {entity} cannot close: {reasons}'),
   CW_ERR_DEMO_NOT_EMPTY: def(
     'operations',
     false,
@@ -230,6 +238,7 @@ export const ERRORS = {
     409,
     'message {sender}/{controlId} was already received with different content',
   ),
+  CW_ERR_APPLY_REPLAY_APPROVAL: def('finance', false, 403, 'replay cannot be applied: {reason}'),
   CW_ERR_APPLY_INTERNAL: def('integration', true, 500, 'applying the message failed unexpectedly: {reason}'),
   CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
 

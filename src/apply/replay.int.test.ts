@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { generateDemoHealthSystem, generateTraffic } from '../demo/index.ts';
+import { Inbox } from '../inbox/index.ts';
+import { createRelease } from '../mapping/index.ts';
+import { netByEntity, trialBalance } from '../store/books-queries.ts';
+import { InboxRepository } from '../store/inbox-repository.ts';
+import { migrate } from '../store/index.ts';
+import { loadMasterData } from '../store/master-data.ts';
+import {
+  activeReleaseId,
+  listPeriods,
+  loadRelease,
+  saveEntries,
+  saveRelease,
+} from '../store/posting-repository.ts';
+import { postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
+import { eachEngine } from '../store/test-engines.ts';
+import { Applier, staticContextFor } from './applier.ts';
+import { setUpDemoBooks } from './demo-books.ts';
+import { replayDiff } from './replay.ts';
+import { replayCorrections } from './replay-apply.ts';
+
+const KEY = Buffer.alloc(32, 7);
+const AT = '2026-11-25T12:00:00.000Z';
+
+eachEngine('replay under a candidate release', (engine) => {
+  test('reports exactly the lines one account mapping changes, nothing under the active release, and posts the difference', async () => {
+    const { store } = await engine.freshStore();
+    await migrate(store);
+    const system = generateDemoHealthSystem({ seed: 42 });
+    await loadMasterData(store, system);
+    await setUpDemoBooks(store, system, new Date(AT));
+    const inbox = new Inbox({ repository: new InboxRepository(store), clock: () => new Date(AT) });
+    const traffic = [...generateTraffic(system, { seed: 3 })].slice(0, 120);
+    for (const t of traffic) await inbox.receive(Buffer.from(t.message), { name: 'or' });
+    const applier = new Applier({ store, tokenKey: KEY, clock: () => new Date(AT) });
+    assert.equal(await applier.drain(), traffic.length, 'every message is taken by the apply stage');
+
+    const active = (await loadRelease(store, (await activeReleaseId(store))!))!;
+    const candidate = createRelease(
+      {
+        ...active.content,
+        name: 'charges debit patient AR',
+        accountDetermination: active.content.accountDetermination.map((r) =>
+          r.eventType === 'ChargePosted' && r.itemCategory === '*' ? { ...r, debitRole: 'patient-ar' } : r,
+        ),
+      },
+      'analyst.a',
+    );
+    await saveRelease(store, candidate, AT);
+    const periods = await listPeriods(store);
+    const messages = await processedMessagesBetween(store, '0000', '9999');
+    const posted = await postedFactsFor(
+      store,
+      messages.map((m) => m.id),
+    );
+    const same = replayDiff(
+      messages,
+      { ...(await staticContextFor(store, active, KEY)), periods, postedAt: AT },
+      posted,
+      periods,
+    );
+    assert.deepEqual(
+      [same.events.changed, same.events.added, same.events.removed],
+      [0, 0, 0],
+      'the active release re-derives the same events',
+    );
+    assert.deepEqual(
+      [same.entries.changed, same.entries.added, same.entries.removed],
+      [0, 0, 0],
+      'and the same entries',
+    );
+
+    const ctx = await staticContextFor(store, (await loadRelease(store, candidate.id))!, KEY);
+    const report = replayDiff(messages, { ...ctx, periods, postedAt: AT }, posted, periods);
+    const chargeEntries = [...posted.entriesByEvent.values()]
+      .flat()
+      .filter((e) => e.reasonCode === 'charge-posted');
+    assert.ok(chargeEntries.length > 0, 'the traffic posted charges');
+    assert.equal(report.entries.changed, chargeEntries.length, 'every charge entry changes');
+    assert.equal(report.entries.added + report.entries.removed, 0, 'and nothing else');
+    const accounts = new Set(report.byAccount.map((a) => a.account));
+    const clearing = system.accounts.find((a) => a.role === 'charge-clearing')!.code;
+    const ar = system.accounts.find((a) => a.role === 'patient-ar')!.code;
+    assert.deepEqual([...accounts].sort(), [clearing, ar].sort(), 'only the two accounts move');
+    for (const entity of new Set(report.byAccount.map((a) => a.entity))) {
+      const sum = report.byAccount.filter((a) => a.entity === entity).reduce((s, a) => s + a.delta, 0n);
+      assert.equal(sum, 0n, `the difference balances in ${entity}`);
+    }
+
+    assert.throws(
+      () => replayCorrections(report, ctx.ledger, periods, { preparedBy: 'ana', approvedBy: 'Ana ', at: AT }),
+      /other than the preparer/,
+    );
+    const corrections = replayCorrections(report, ctx.ledger, periods, {
+      preparedBy: 'ana',
+      approvedBy: 'bo',
+      at: AT,
+    });
+    await store.transaction((tx) => saveEntries(tx, corrections));
+    const tb = await trialBalance(store);
+    for (const [k, net] of netByEntity(tb)) assert.equal(net, 0n, `${k} still nets to zero`);
+    const arBalance = tb.filter((r) => r.account === ar).reduce((s, r) => s + r.net, 0n);
+    const chargeTotal = chargeEntries.reduce(
+      (s, e) => s + e.lines.find((l) => l.side === 'debit')!.amount,
+      0n,
+    );
+    assert.equal(arBalance, chargeTotal, 'patient AR now carries the charges');
+    await assert.rejects(
+      store.transaction((tx) => saveEntries(tx, corrections)),
+      'applying the same correction twice collides on ids instead of posting twice',
+    );
+  });
+});

@@ -1,0 +1,124 @@
+import type { Command } from 'commander';
+import { staticContextFor } from '../../apply/applier.ts';
+import { loadTokenKey } from '../../apply/index.ts';
+import { type ReplayReport, replayDiff } from '../../apply/replay.ts';
+import { replayCorrections } from '../../apply/replay-apply.ts';
+import { CrosswalkError } from '../../errors/index.ts';
+import { formatMinor } from '../../ledger/index.ts';
+import { openStore, type Store } from '../../store/index.ts';
+import { listPeriods, listReleases, loadRelease, saveEntries } from '../../store/posting-repository.ts';
+import { postedFactsFor, processedMessagesBetween } from '../../store/replay-repository.ts';
+import { emit, table } from '../output.ts';
+import { configFrom, withSettings } from '../settings-flags.ts';
+
+async function releaseByPrefix(store: Store, prefix: string): Promise<string> {
+  if (!/^[0-9a-f]{8,64}$/.test(prefix)) {
+    throw new CrosswalkError('CW_ERR_CLI_USAGE', {
+      reason: `--release takes a release id or a prefix of at least 8 hex digits, got "${prefix}"`,
+    });
+  }
+  const hits = (await listReleases(store)).filter((r) => r.id.startsWith(prefix));
+  if (hits.length !== 1) {
+    throw new CrosswalkError('CW_ERR_CLI_USAGE', {
+      reason: hits.length === 0 ? `no release ${prefix}` : `release prefix ${prefix} is ambiguous`,
+    });
+  }
+  return hits[0]!.id;
+}
+
+function iso(flag: string, value: string | undefined, fallback: string): string {
+  if (value === undefined) return fallback;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime()))
+    throw new CrosswalkError('CW_ERR_CLI_USAGE', {
+      reason: `${flag} must be a date or time (ISO 8601), got "${value}"`,
+    });
+  return d.toISOString();
+}
+
+const money = (v: bigint) => formatMinor(v, 2);
+
+function human(r: ReplayReport, from: string, to: string, applied: number | null): string {
+  const out = [
+    `replay of ${r.messages} message(s) received ${from} .. ${to} under release ${r.candidateReleaseId.slice(0, 12)}`,
+    `events:  ${r.events.same} same, ${r.events.changed} changed, ${r.events.added} added, ${r.events.removed} removed`,
+    `entries: ${r.entries.same} same, ${r.entries.changed} changed, ${r.entries.added} added, ${r.entries.removed} removed (lines: ${r.lines.changed} changed, ${r.lines.added} added, ${r.lines.removed} removed)`,
+  ];
+  if (r.estimated > 0)
+    out.push(`${r.estimated} stock event(s) had no posted movement and were valued as of now`);
+  if (r.byAccount.length === 0) out.push('no account or cost center changes');
+  else {
+    out.push('net change per account and cost center:');
+    out.push(
+      table([
+        ['  ENTITY', 'ACCOUNT', 'COST CENTER', 'POSTED', 'CANDIDATE', 'DELTA'],
+        ...r.byAccount.map((a) => [
+          `  ${a.entity}`,
+          a.account,
+          a.costCenter ?? '-',
+          money(a.posted),
+          money(a.candidate),
+          money(a.delta),
+        ]),
+      ]),
+    );
+  }
+  if (r.firstDifferences.length > 0) {
+    out.push('first differing messages:');
+    for (const d of r.firstDifferences) out.push(`  message ${d.messageId} (${d.controlId}): ${d.what}`);
+  }
+  if (applied !== null) out.push(`applied: ${applied} entries posted (reversals and replacements)`);
+  return out.join('\n');
+}
+
+export function replayCommand(program: Command): void {
+  withSettings(
+    program
+      .command('replay')
+      .description('re-interpret stored messages under a release and report the difference against the books')
+      .requiredOption('--release <id>', 'the release to replay under (id or unique prefix)')
+      .option('--from <time>', 'first received-at to include (ISO 8601)')
+      .option('--to <time>', 'received-at to stop before (ISO 8601)')
+      .option('--apply', 'post the difference as reversals plus new entries (needs --as and --approved-by)')
+      .option('--as <name>', 'who prepares the correction')
+      .option('--approved-by <name>', 'who approves it: someone other than the preparer')
+      .option('--json', 'print JSON'),
+  ).action(async (opts: Record<string, unknown>) => {
+    const config = configFrom(opts);
+    const from = iso('--from', opts['from'] as string | undefined, '0000-01-01T00:00:00.000Z');
+    const to = iso('--to', opts['to'] as string | undefined, '9999-12-31T00:00:00.000Z');
+    if (opts['apply'] && (!opts['as'] || !opts['approvedBy'])) {
+      throw new CrosswalkError('CW_ERR_CLI_USAGE', {
+        reason: '--apply needs --as NAME and --approved-by NAME',
+      });
+    }
+    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    try {
+      const id = await releaseByPrefix(store, String(opts['release']));
+      const release = (await loadRelease(store, id))!;
+      const base = await staticContextFor(store, release, loadTokenKey(config.tokenKeyFile));
+      const periods = await listPeriods(store);
+      const at = new Date().toISOString();
+      const messages = await processedMessagesBetween(store, from, to);
+      const posted = await postedFactsFor(
+        store,
+        messages.map((m) => m.id),
+      );
+      const report = replayDiff(messages, { ...base, periods, postedAt: at }, posted, periods);
+      let applied: number | null = null;
+      if (opts['apply']) {
+        const corrections = replayCorrections(report, base.ledger, periods, {
+          preparedBy: String(opts['as']),
+          approvedBy: String(opts['approvedBy']),
+          at,
+        });
+        await store.transaction((tx) => saveEntries(tx, corrections));
+        applied = corrections.length;
+      }
+      const { candidateEntries: _c, supersededEntries: _s, ...summary } = report;
+      emit(Boolean(opts['json']), { from, to, ...summary, applied }, () => human(report, from, to, applied));
+    } finally {
+      await store.close();
+    }
+  });
+}
