@@ -15,7 +15,7 @@ import { escapeValue, unescapeValue } from './escape.ts';
 
 /** The nth (0-based) piece of s split by sep, without allocating the other pieces. */
 export function nthPiece(s: string, sep: string, n: number): string {
-  if (sep === '') return n === 0 ? s : '';
+  if (sep === '') return n <= 0 ? s : '';
   let start = 0;
   for (let i = 0; i < n; i++) {
     const at = s.indexOf(sep, start);

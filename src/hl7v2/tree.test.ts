@@ -25,3 +25,11 @@ test('the tree names every valued position 1-based, down to repetitions and subc
   assert.equal(lines['FT1[2]-1'], '2');
   assert.ok(!('FT1-8' in lines), 'empty positions are left out');
 });
+
+test('a message whose MSH-2 declares only a component separator still reads field by field', () => {
+  const m = parseMessage('MSH|^|EPIC|HOSP|||20261124||ADT^A04|C1|P|2.5\rPID|1||123^^^X\r');
+  assert.deepEqual(
+    [m.get('MSH-3'), m.get('MSH-10'), m.get('MSH-9.2'), m.get('PID-3.1'), m.get('PID-3.4')],
+    ['EPIC', 'C1', 'A04', '123', 'X'],
+  );
+});
