@@ -34,6 +34,8 @@ export interface ApplierOptions {
   readonly batchSize?: number;
   /** How often to look for work when nobody called notify() (other processes' messages, PostgreSQL). */
   readonly pollMs?: number;
+  /** How long a woken loop waits for more messages before it starts a batch (default 50 ms). */
+  readonly gatherMs?: number;
   readonly onBatch?: (stats: BatchStats) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -104,6 +106,7 @@ export class Applier {
   private readonly clock: () => Date;
   private readonly batchSize: number;
   private readonly pollMs: number;
+  private readonly gatherMs: number;
   private context: StaticContext | undefined;
   private contextReleaseId: string | undefined;
   private wakeRequested = false;
@@ -116,6 +119,7 @@ export class Applier {
     this.clock = options.clock ?? (() => new Date());
     this.batchSize = options.batchSize ?? 500;
     this.pollMs = options.pollMs ?? 1000;
+    this.gatherMs = options.gatherMs ?? 50;
     if (options.tokenKey.length < 16) {
       throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
         setting: 'CROSSWALK_TOKEN_KEY',
@@ -243,6 +247,10 @@ export class Applier {
       return;
     }
     this.running = (async () => {
+      // A short pause lets the messages of several ingest commits arrive, so a batch carries hundreds
+      // of messages rather than one commit's worth: the per-batch work (cursor, periods, state) is
+      // then shared, and ingest gets the database between batches.
+      if (this.gatherMs > 0) await new Promise((r) => setTimeout(r, this.gatherMs));
       do {
         this.wakeRequested = false;
         try {
