@@ -48,6 +48,25 @@ export async function setPeriodStatus(
   ).rowsAffected;
 }
 
+/**
+ * Moves a period from `from` to `to` only if it is still in `from` (compare and set): of two people
+ * closing and reopening the same period at once, one wins and the other is told. True when it moved.
+ */
+export async function movePeriodStatus(
+  db: SqlExecutor,
+  entityCode: string,
+  id: string,
+  from: PeriodStatus,
+  to: PeriodStatus,
+  at: string,
+): Promise<boolean> {
+  const r = await db.execute(
+    'UPDATE fiscal_periods SET status = ?, updated_at = ? WHERE entity_code = ? AND id = ? AND status = ?',
+    [to, at, entityCode, id, from],
+  );
+  return r.rowsAffected > 0;
+}
+
 // --- mapping releases -----------------------------------------------------------------------------
 
 export interface StoredRelease {
