@@ -416,7 +416,7 @@ export function ledgerCommand(program: Command): void {
       const closeInOrder = async (start: FiscalPeriod): Promise<CloseOutcome> => {
         const base = { entity, period: start.id, from: start.status, by: who };
         const order = canClose(
-          transitionPeriod(start, 'closing'),
+          start.status === 'closing' ? start : transitionPeriod(start, 'closing'),
           { periods: await listPeriods(store), entries: [], unpostedEvents: 0, openExceptions: 0 },
           createLedgerContext({ entities: [], accounts: [], costCenters: [], intercompany: [] }),
         );
