@@ -31,14 +31,22 @@ const config = loadConfig({
     CROSSWALK_MLLP_PORT: '0',
     CROSSWALK_LOG_LEVEL: 'warn',
     CROSSWALK_TOKEN_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'cw-e2e-')), 'token.key'),
-    ...(process.env['CROSSWALK_APPLY_BATCH_SIZE'] ? { CROSSWALK_APPLY_BATCH_SIZE: process.env['CROSSWALK_APPLY_BATCH_SIZE'] } : {}),
+    ...(process.env['CROSSWALK_APPLY_BATCH_SIZE']
+      ? { CROSSWALK_APPLY_BATCH_SIZE: process.env['CROSSWALK_APPLY_BATCH_SIZE'] }
+      : {}),
   },
 });
 const running = await startServer({ config, version: 'bench' });
 process.on('message', (m: unknown) => {
   if (m === 'status') {
     void Promise.all([pendingCount(running.store), flowSummary(running.store)]).then(([pending, summary]) =>
-      process.send?.({ pending, applied: summary.outcomes['applied'] ?? 0, failed: summary.outcomes['failed'] ?? 0, entries: summary.journalEntries, rss: process.memoryUsage.rss() }),
+      process.send?.({
+        pending,
+        applied: summary.outcomes['applied'] ?? 0,
+        failed: summary.outcomes['failed'] ?? 0,
+        entries: summary.journalEntries,
+        rss: process.memoryUsage.rss(),
+      }),
     );
   }
   if (m === 'stop') void running.stop('bench done').finally(() => process.exit(0));

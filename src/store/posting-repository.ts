@@ -1,11 +1,11 @@
 import type { EncounterState, MessagePlan, Requisition, StoredMessage } from '../apply/plan.ts';
 import { eventsToJson } from '../canonical/index.ts';
 import { ERRORS, type ErrorCode } from '../errors/index.ts';
-import type { FiscalPeriod, JournalEntry, PeriodStatus } from '../ledger/index.ts';
+import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
-import type { SqlExecutor, Store } from './port.ts';
+import type { Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt, asBytes } from './values.ts';
 
 // --- fiscal periods -------------------------------------------------------------------------------
@@ -207,14 +207,19 @@ export async function nextMessages(
      WHERE ordering_key = ? AND id > ? ORDER BY id LIMIT ${Math.max(1, Math.floor(limit))}`,
     [key, after],
   );
-  return rows.map((r) => ({
+  return rows.map(storedMessageOf);
+}
+
+/** An inbound_messages row (id, ordering_key, sender, control_id, received_at, raw) as the apply stage reads it. */
+export function storedMessageOf(r: Row): StoredMessage {
+  return {
     id: asBigInt(r['id']),
     orderingKey: String(r['ordering_key']),
     sender: String(r['sender']),
     controlId: String(r['control_id']),
     receivedAt: String(r['received_at']),
     raw: asBytes(r['raw']),
-  }));
+  };
 }
 
 export async function pendingCount(db: SqlExecutor): Promise<number> {
@@ -261,12 +266,7 @@ function entryRows(entries: readonly JournalEntry[]) {
     })),
   );
   const headers = entries.map((e) => {
-    let debit = 0n;
-    let credit = 0n;
-    for (const l of e.lines) {
-      if (l.side === 'debit') debit += l.amount;
-      else credit += l.amount;
-    }
+    const { debit, credit } = entryTotals(e);
     return {
       id: e.id,
       entity: e.entity,

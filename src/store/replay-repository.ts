@@ -3,7 +3,8 @@ import type { PostedFacts } from '../apply/replay.ts';
 import { type CanonicalEvent, eventFromJson } from '../canonical/index.ts';
 import type { Dimensions, JournalEntry, JournalLine, ReasonCode } from '../ledger/index.ts';
 import type { SqlExecutor } from './port.ts';
-import { asBigInt, asBytes, asNumber } from './values.ts';
+import { storedMessageOf } from './posting-repository.ts';
+import { asBigInt, asNumber } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
 export async function processedMessagesBetween(
@@ -17,14 +18,7 @@ export async function processedMessagesBetween(
      WHERE m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [from, to],
   );
-  return rows.map((r) => ({
-    id: asBigInt(r['id']),
-    orderingKey: String(r['ordering_key']),
-    sender: String(r['sender']),
-    controlId: String(r['control_id']),
-    receivedAt: String(r['received_at']),
-    raw: asBytes(r['raw']),
-  }));
+  return rows.map(storedMessageOf);
 }
 
 function inList(n: number): string {

@@ -1,0 +1,115 @@
+/**
+ * What the end-to-end benchmarks share: flags, fresh databases per round, receivers in child processes
+ * (as in production, where the sender is another machine), and a sender that counts AA replies.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { MllpClient } from '../src/mllp/index.ts';
+import { TEST_POSTGRES_URL } from '../src/store/test-engines.ts';
+
+export function arg(args: string[], name: string, fallback: string): string {
+  const hit = args.find((a) => a.startsWith(`--${name}=`));
+  return hit ? hit.slice(name.length + 3) : fallback;
+}
+
+/** The messages `templates` cycle through, each with its own MSH-10 so every one is new to the inbox. */
+export function* withUniqueControlIds(
+  templates: readonly string[],
+  n: number,
+  tag: string,
+): Generator<Buffer> {
+  for (let i = 0; i < n; i++) {
+    const t = templates[i % templates.length]!;
+    let at = 0;
+    for (let f = 0; f < 9; f++) at = t.indexOf('|', at) + 1;
+    const end = t.indexOf('|', at);
+    yield Buffer.from(`${t.slice(0, at)}${tag}N${i}${t.slice(end)}`, 'latin1');
+  }
+}
+
+export interface Receiver {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+/** Forks a receiver script (relative to bench/), which reports its MLLP port over IPC when ready. */
+export function startReceiver(script: string, args: string[]): Promise<Receiver> {
+  return new Promise((resolve, reject) => {
+    const child = fork(new URL(script, import.meta.url).pathname, args, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (m) => resolve({ child, port: (m as { port: number }).port }));
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
+  });
+}
+
+export function ask<T>(child: ChildProcess, what: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(what);
+  });
+}
+
+export async function stopReceiver(r: Receiver): Promise<void> {
+  const exited = new Promise((done) => r.child.once('exit', done));
+  r.child.send('stop');
+  await exited;
+}
+
+/** Sends over one connection with `window` in flight; throws unless every reply is AA. */
+export async function sendCountingAa(
+  port: number,
+  messages: Iterable<Buffer>,
+  window: number,
+  timeoutMs = 120_000,
+): Promise<{ n: number; seconds: number }> {
+  const client = new MllpClient({ maxInFlight: window });
+  await client.connect({ host: '127.0.0.1', port });
+  let n = 0;
+  let bad = 0;
+  const r = await client.sendAll(messages, {
+    window,
+    timeoutMs,
+    onReply: (reply) => {
+      n++;
+      // MSA-1 is the first field after "MSA|".
+      const at = reply.indexOf('MSA|');
+      if (at < 0 || reply.toString('latin1', at + 4, at + 6) !== 'AA') bad++;
+    },
+  });
+  await client.close();
+  if (bad > 0) throw new Error(`${bad} replies were not AA`);
+  return { n, seconds: r.elapsedMs / 1000 };
+}
+
+export interface BenchDb {
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+/** A new SQLite file, or a new PostgreSQL database next to the test one; `drop` removes it. */
+export async function freshDb(engine: 'sqlite' | 'postgres', tag: string): Promise<BenchDb> {
+  if (engine === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-bench-'));
+    return { url: join(dir, 'bench.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `cw_bench_${process.pid}_${tag}`;
+  const admin = async (sql: string) => {
+    const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+    await c.connect();
+    try {
+      await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  };
+  await admin(`DROP DATABASE IF EXISTS ${name}`);
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(TEST_POSTGRES_URL);
+  u.pathname = `/${name}`;
+  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
