@@ -86,10 +86,12 @@ const REVENUE_FAMILIES: readonly (readonly [number: string, family: string, name
   ['4020', '020', 'Intensive Care'],
   ['4030', '025', 'Pharmacy'],
   ['4040', '027', 'Medical/Surgical Supplies & Devices'],
+  ['4045', '032', 'Radiology - Diagnostic'],
   ['4050', '036', 'Operating Room Services'],
   ['4060', '045', 'Emergency Room'],
   ['4070', '048', 'Cardiology'],
   ['4080', '049', 'Ambulatory Surgical Care'],
+  ['4085', '051', 'Clinic'],
   ['4090', '063', 'Drugs Requiring Detailed Coding'],
   ['4100', '071', 'Recovery Room'],
 ];

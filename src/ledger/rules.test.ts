@@ -188,7 +188,7 @@ test('missing event codes and unresolvable selectors are typed errors', () => {
   assert.throws(
     () => determineAccounts({ ...base, eventType: 'charge-posted', revenueCode: '0272' }, ambiguous, ctx),
     (e: unknown) =>
-      e instanceof CrosswalkError && e.code === 'CW_ERR_LEDGER_NO_ACCOUNT' && /10 accounts/.test(e.message),
+      e instanceof CrosswalkError && e.code === 'CW_ERR_LEDGER_NO_ACCOUNT' && /12 accounts/.test(e.message),
   );
   assert.throws(() => checkRulesAgainstChart(ambiguous, ctx), code('CW_ERR_LEDGER_BAD_RULES'));
 });
