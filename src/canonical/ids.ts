@@ -59,8 +59,8 @@ export function tokenize(key: Uint8Array, kind: TokenKind, value: string): strin
   if (key.byteLength < MIN_TOKEN_KEY_BYTES) {
     throw new CrosswalkError('CW_ERR_CANONICAL_TOKEN_KEY', { min: MIN_TOKEN_KEY_BYTES });
   }
-  let cache = memo.get(key);
-  if (cache === undefined) memo.set(key, (cache = new Map()));
+  const cache = memo.get(key) ?? new Map<string, string>();
+  memo.set(key, cache);
   const slot = `${kind}\u0000${value}`;
   const hit = cache.get(slot);
   if (hit !== undefined) return hit;

@@ -154,7 +154,8 @@ export const SETTINGS = {
   dbPoolMax: setting({
     env: 'CROSSWALK_DB_POOL_MAX',
     flag: '--db-pool-max',
-    schema: positiveInt,
+    // Two at least: migrations hold one connection for their lock while they work on another.
+    schema: positiveInt.min(2, 'must be at least 2'),
     default: 10,
     purpose:
       'Most PostgreSQL connections one process opens; raise it with many workers, lower it when the server limits connections.',

@@ -94,7 +94,8 @@ export class PostgresStore implements Store {
     this.target = options.display ?? 'postgres';
     this.pool = new pg.Pool({
       connectionString: url,
-      max: options.poolMax ?? 10,
+      // Two at least: withMigrationLock holds one connection while the migration runs on another.
+      max: Math.max(2, options.poolMax ?? 10),
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
       options: '-c synchronous_commit=on -c timezone=UTC',
       types: TYPES,
