@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isCrosswalkError } from '../errors/index.ts';
 import { demoCommand } from './commands/demo.ts';
+import { exportCommand } from './commands/export.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   releaseCommand(program);
   ledgerCommand(program);
   replayCommand(program);
+  exportCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

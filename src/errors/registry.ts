@@ -377,6 +377,14 @@ export const ERRORS = {
   ),
   CW_ERR_LEDGER_BAD_RULES: def('finance', false, 500, 'posting rule table is invalid: {reason}'),
   CW_ERR_LEDGER_BAD_SETUP: def('finance', false, 500, 'ledger master data is invalid: {reason}'),
+
+  // --- outbox (finance) ------------------------------------------------------------------------
+  CW_ERR_OUTBOX_UNBALANCED_BATCH: def(
+    'finance',
+    false,
+    422,
+    'journal batch {batch} does not balance for {entity} in {currency}: debits {debits}, credits {credits}',
+  ),
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERRORS;
