@@ -121,7 +121,10 @@ export interface JournalEntryView extends JournalEntry {
   readonly accountNames: readonly string[];
 }
 
-function entryFilter(filter: { entity?: string; periodId?: string }): { sql: string; params: SqlValue[] } {
+export function entryFilter(filter: { entity?: string; periodId?: string }): {
+  sql: string;
+  params: SqlValue[];
+} {
   const where: string[] = [];
   const params: SqlValue[] = [];
   if (filter.entity) {
@@ -168,7 +171,16 @@ async function linesOf(
   return out;
 }
 
-async function entriesWhere(db: SqlExecutor, tail: string, params: SqlValue[]): Promise<JournalEntryView[]> {
+/**
+ * Posted entries with their lines (and the event and message they came from), selected by a WHERE /
+ * ORDER BY tail over `journal_entries e` and `canonical_events ev`: the one reader of the journal that
+ * the CLI, the close check, exports and replay share.
+ */
+export async function journalEntriesWhere(
+  db: SqlExecutor,
+  tail: string,
+  params: readonly SqlValue[],
+): Promise<JournalEntryView[]> {
   const rows = await db.query(
     `SELECT e.id, e.entity, e.currency, e.period_id, e.late_from_period, e.effective_date, e.accounting_date,
             e.posted_at, e.source_event_id, e.rule_id, e.reason_code, e.description, e.group_id, e.reverses,
@@ -217,7 +229,7 @@ export async function recentJournal(
 ): Promise<JournalEntryView[]> {
   const { sql, params } = entryFilter(filter);
   const limit = Math.max(1, Math.floor(filter.limit));
-  return entriesWhere(
+  return journalEntriesWhere(
     db,
     `${sql} ORDER BY e.posted_at DESC, COALESCE(ev.source_message_id, 0) DESC, e.id LIMIT ${limit}`,
     params,
@@ -233,7 +245,7 @@ export async function periodJournal(
   entity: string,
   periodId: string,
 ): Promise<JournalEntry[]> {
-  const own = await entriesWhere(db, 'WHERE e.entity = ? AND e.period_id = ? ORDER BY e.id', [
+  const own = await journalEntriesWhere(db, 'WHERE e.entity = ? AND e.period_id = ? ORDER BY e.id', [
     entity,
     periodId,
   ]);
@@ -242,7 +254,7 @@ export async function periodJournal(
   for (let i = 0; i < groups.length; i += 400) {
     const part = groups.slice(i, i + 400);
     mates.push(
-      ...(await entriesWhere(
+      ...(await journalEntriesWhere(
         db,
         `WHERE e.group_id IN (${part.map(() => '?').join(', ')}) AND NOT (e.entity = ? AND e.period_id = ?) ORDER BY e.id`,
         [...part, entity, periodId],

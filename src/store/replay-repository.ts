@@ -1,10 +1,11 @@
 import type { StoredMessage } from '../apply/plan.ts';
 import type { PostedFacts } from '../apply/replay.ts';
 import { type CanonicalEvent, eventFromJson } from '../canonical/index.ts';
-import type { Dimensions, JournalEntry, JournalLine, ReasonCode } from '../ledger/index.ts';
+import type { JournalEntry } from '../ledger/index.ts';
+import { journalEntriesWhere } from './books-queries.ts';
 import type { SqlExecutor } from './port.ts';
 import { storedMessageOf } from './posting-repository.ts';
-import { asBigInt, asNumber } from './values.ts';
+import { asBigInt } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
 export async function processedMessagesBetween(
@@ -53,52 +54,11 @@ export async function postedFactsFor(db: SqlExecutor, messageIds: readonly bigin
       )) {
         movementValueByEvent.set(String(r['source_event_id']), asBigInt(r['v']));
       }
-      const heads = await db.query(
-        `SELECT * FROM journal_entries WHERE source_event_id IN (${inList(part.length)})`,
+      for (const entry of await journalEntriesWhere(
+        db,
+        `WHERE e.source_event_id IN (${inList(part.length)})`,
         part,
-      );
-      if (heads.length === 0) continue;
-      const entryIds = heads.map((h) => String(h['id']));
-      const linesByEntry = new Map<string, JournalLine[]>();
-      for (let k = 0; k < entryIds.length; k += 400) {
-        const ep = entryIds.slice(k, k + 400);
-        for (const l of await db.query(
-          `SELECT * FROM journal_lines WHERE entry_id IN (${inList(ep.length)}) ORDER BY entry_id, line_no`,
-          ep,
-        )) {
-          const list = linesByEntry.get(String(l['entry_id'])) ?? [];
-          list.push({
-            lineNo: asNumber(l['line_no']),
-            account: String(l['account']),
-            costCenter: l['cost_center'] === null ? null : String(l['cost_center']),
-            side: String(l['side']) as JournalLine['side'],
-            amount: asBigInt(l['amount']),
-            memo: l['memo'] === null ? null : String(l['memo']),
-            dimensions: (typeof l['dimensions'] === 'string'
-              ? JSON.parse(l['dimensions'] as string)
-              : l['dimensions']) as Dimensions,
-          });
-          linesByEntry.set(String(l['entry_id']), list);
-        }
-      }
-      for (const h of heads) {
-        const entry: JournalEntry = {
-          id: String(h['id']),
-          entity: String(h['entity']),
-          currency: String(h['currency']),
-          periodId: String(h['period_id']),
-          lateFromPeriod: h['late_from_period'] === null ? null : String(h['late_from_period']),
-          effectiveDate: String(h['effective_date']),
-          accountingDate: String(h['accounting_date']),
-          postedAt: String(h['posted_at']),
-          sourceEventId: String(h['source_event_id']),
-          ruleId: String(h['rule_id']),
-          reasonCode: String(h['reason_code']) as ReasonCode,
-          description: String(h['description']),
-          groupId: h['group_id'] === null ? null : String(h['group_id']),
-          reverses: h['reverses'] === null ? null : String(h['reverses']),
-          lines: linesByEntry.get(String(h['id'])) ?? [],
-        };
+      )) {
         const list = entriesByEvent.get(entry.sourceEventId) ?? [];
         list.push(entry);
         entriesByEvent.set(entry.sourceEventId, list);
