@@ -5,14 +5,14 @@
  * trial-balance --json` to the last minor unit; CSV and JSON agree with it too.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eachEngine } from '../store/test-engines.ts';
-import { BIN, killChildren, runCli } from './test-process.ts';
+import { demoDay, killChildren, runCli } from './test-process.ts';
 
 const run = promisify(execFile);
 const HLEDGER_TIMEOUT_MS = 20_000;
@@ -55,43 +55,6 @@ interface TotalsJson {
   entries: number;
   lines: number;
   books: { entity: string; currency: string; debit: string; credit: string; balanced: boolean }[];
-}
-
-/** Same as the ledger CLI test: serve the demo until its day is sent and applied, then SIGTERM. */
-async function demoDay(env: Record<string, string>, timeoutMs = 120_000): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'demo', '--http-port', '0', '--mllp-port', '0'], {
-    env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`demo day not done in ${timeoutMs} ms: ${output}`)),
-        timeoutMs,
-      );
-      const onData = (d: Buffer) => {
-        output += d.toString('utf8');
-        if (output.includes('Press Ctrl-C')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`demo exited (${code}) early: ${output}`));
-      });
-    });
-  } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  return output;
 }
 
 eachEngine('crosswalk export journal', (engine) => {

@@ -5,12 +5,11 @@
  * event and inbound message, periods list, and the close follows the ledger's checks.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { DEFAULT_OPENING_DATE } from '../demo/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { BIN, killChildren, runCli } from './test-process.ts';
+import { demoDay, killChildren, runCli } from './test-process.ts';
 
 const MONTH = DEFAULT_OPENING_DATE.slice(0, 7);
 const NEXT_MONTH = new Date(Date.UTC(Number(MONTH.slice(0, 4)), Number(MONTH.slice(5, 7)), 1))
@@ -40,41 +39,6 @@ after(killChildren);
  * Runs `crosswalk demo` serving on free ports until it has sent and applied its day of traffic (it
  * prints "Press Ctrl-C"), then stops it with SIGTERM. Bounded: killed after `timeoutMs`.
  */
-async function demoDay(env: Record<string, string>, timeoutMs = 120_000): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'demo', '--http-port', '0', '--mllp-port', '0'], {
-    env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`demo day not done in ${timeoutMs} ms: ${output}`)),
-        timeoutMs,
-      );
-      const onData = (d: Buffer) => {
-        output += d.toString('utf8');
-        if (output.includes('Press Ctrl-C')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      void exited.then((code) => {
-        clearTimeout(timer);
-        reject(new Error(`demo exited (${code}) early: ${output}`));
-      });
-    });
-  } finally {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  return output;
-}
 
 eachEngine('crosswalk ledger', (engine) => {
   const setUp = async () => {

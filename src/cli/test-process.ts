@@ -164,3 +164,40 @@ function canListen(port: number): Promise<boolean> {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/** Runs `crosswalk demo` until its generated day is sent and applied, then SIGTERMs it; returns its output. */
+export async function demoDay(env: Record<string, string>, timeoutMs = 120_000): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'demo', '--http-port', '0', '--mllp-port', '0'], {
+    env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`demo day not done in ${timeoutMs} ms: ${output}`)),
+        timeoutMs,
+      );
+      const onData = (d: Buffer) => {
+        output += d.toString('utf8');
+        if (output.includes('Press Ctrl-C')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`demo exited (${code}) early: ${output}`));
+      });
+    });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  return output;
+}
