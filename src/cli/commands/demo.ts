@@ -33,7 +33,9 @@ export function demoCommand(program: Command): void {
       .option('--no-traffic', 'do not send the generated day of HL7 v2 traffic')
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
-    const config = configFrom(opts);
+    // The demo talks to a person: its JSON logs stay quiet unless a log level was asked for.
+    const quiet = opts['logLevel'] === undefined && !process.env['CROSSWALK_LOG_LEVEL'];
+    const config = configFrom(quiet ? { ...opts, logLevel: 'warn' } : opts);
     const json = Boolean(opts['json']);
     const target = parseDatabaseUrl(config.databaseUrl);
     if (opts['fresh']) {
