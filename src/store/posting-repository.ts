@@ -325,6 +325,71 @@ async function openException(
 }
 
 /**
+ * Flags of applied messages (stock issued beyond the books' on-hand, revaluations) become work items,
+ * one per reason and subject (item at par location) while it is open: a busy OR running short of an
+ * item raises one exception that counts its occurrences, not one per line — no alert floods.
+ */
+async function recordFlags(
+  tx: SqlExecutor,
+  key: string,
+  flags: readonly { flag: Extract<MessagePlan, { kind: 'applied' }>['flags'][number]; messageId: bigint }[],
+  at: string,
+): Promise<void> {
+  if (flags.length === 0) return;
+  const groups = new Map<
+    string,
+    { code: string; subject: string; first: (typeof flags)[number]; last: (typeof flags)[number]; n: number }
+  >();
+  for (const f of flags) {
+    const subject = `stock:${f.flag.itemCode}@${f.flag.parLocationCode}`;
+    const g = groups.get(`${f.flag.code}|${subject}`);
+    if (g) {
+      g.last = f;
+      g.n++;
+    } else groups.set(`${f.flag.code}|${subject}`, { code: f.flag.code, subject, first: f, last: f, n: 1 });
+  }
+  const subjects = [...new Set([...groups.values()].map((g) => g.subject))];
+  const open = new Map<string, bigint>();
+  for (let i = 0; i < subjects.length; i += 400) {
+    const part = subjects.slice(i, i + 400);
+    for (const r of await tx.query(
+      `SELECT id, reason_code, subject FROM exceptions
+       WHERE subject IN (${part.map(() => '?').join(', ')}) AND status IN ('open', 'assigned')`,
+      part,
+    )) {
+      open.set(`${r['reason_code']}|${r['subject']}`, asBigInt(r['id']));
+    }
+  }
+  const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  const fresh: object[] = [];
+  for (const [k, g] of groups) {
+    const id = open.get(k);
+    if (id !== undefined) {
+      await tx.execute(
+        'UPDATE exceptions SET occurrences = occurrences + ?, evidence = ?, updated_at = ? WHERE id = ?',
+        [g.n, json(g.last.flag), at, id],
+      );
+    } else {
+      fresh.push({
+        reasonCode: g.code,
+        team: ERRORS[g.code as ErrorCode]?.team ?? 'supply-chain',
+        status: 'open',
+        orderingKey: key,
+        messageId: g.first.messageId,
+        eventId: g.first.flag.sourceEventId,
+        subject: g.subject,
+        occurrences: g.n,
+        summary: `${g.code} for item ${g.first.flag.itemCode} at ${g.first.flag.parLocationCode}`,
+        evidence: json(g.last.flag),
+        createdAt: at,
+        updatedAt: at,
+      });
+    }
+  }
+  await insertRows(tx, 'exceptions', fresh);
+}
+
+/**
  * Writes the effects of a planned batch of one ordering key and moves its cursor past the last
  * message, in the caller's transaction: every message ends in exactly one state (applied, failed with
  * an exception, or skipped), and nothing of a failed message is written but its exception.
@@ -373,22 +438,12 @@ export async function saveBatch(
   );
 
   const outcomes: object[] = [];
-  // Flags of applied messages (negative stock and the like) become work items in one statement.
-  const flagRows = applied.flatMap((p) =>
-    p.flags.map((f) => ({
-      reasonCode: f.code,
-      team: ERRORS[f.code as ErrorCode]?.team ?? 'supply-chain',
-      status: 'open',
-      orderingKey: key,
-      messageId: p.message.id,
-      eventId: f.sourceEventId,
-      summary: `${f.code} for item ${f.itemCode} at ${f.parLocationCode}`,
-      evidence: JSON.stringify(f, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-      createdAt: at,
-      updatedAt: at,
-    })),
+  await recordFlags(
+    tx,
+    key,
+    applied.flatMap((p) => p.flags.map((f) => ({ flag: f, messageId: p.message.id }))),
+    at,
   );
-  await insertRows(tx, 'exceptions', flagRows);
   for (const p of plans) {
     const ref = { orderingKey: key, messageId: p.message.id, eventId: null };
     if (p.kind === 'applied') {

@@ -200,6 +200,8 @@ export const m0004: Migration = {
         ordering_key ${t.text},
         message_id ${t.bigint} REFERENCES inbound_messages(id),
         event_id ${t.text},
+        subject ${t.text},
+        occurrences ${t.int} NOT NULL DEFAULT 1 CHECK (occurrences >= 1),
         summary ${t.text} NOT NULL,
         evidence ${t.json} NOT NULL,
         created_at ${t.text} NOT NULL,
@@ -207,6 +209,7 @@ export const m0004: Migration = {
       );
       CREATE INDEX exceptions_status ON exceptions (status, reason_code);
       CREATE INDEX exceptions_message ON exceptions (message_id);
+      CREATE INDEX exceptions_subject ON exceptions (reason_code, subject, status);
 
       CREATE TABLE message_outcomes (
         message_id ${t.bigint} PRIMARY KEY REFERENCES inbound_messages(id),
