@@ -40,6 +40,11 @@ export async function loadInventoryState(tx: SqlExecutor, keys: InventoryKeys): 
   // By item (indexed, one short IN list) and then filtered to the wanted locations in code: a long OR of
   // (item, location) pairs is slow to plan on SQLite.
   const wanted = new Set(uniquePositions.map((k) => positionKey(k.itemCode, k.parLocationCode)));
+  // Positions are shared by every ordering key: on PostgreSQL, where several processes apply different
+  // keys at once, the rows a batch reads are locked until it commits (in a fixed order, so two batches
+  // wait for each other instead of deadlocking), else both would write back their own sum and one
+  // batch's movements would be lost from on-hand. SQLite has one writer, which already excludes that.
+  const lock = tx.capabilities.concurrentWriters ? ' ORDER BY item_code, par_location_code FOR UPDATE' : '';
   for (const part of chunks([...new Set(uniquePositions.map((k) => k.itemCode))])) {
     const list = part.map(() => '?').join(', ');
     for (const r of await tx.query(
@@ -53,7 +58,7 @@ export async function loadInventoryState(tx: SqlExecutor, keys: InventoryKeys): 
       m.set(String(r['lot_number']), asBigInt(r['quantity']));
     }
     for (const r of await tx.query(
-      `SELECT item_code, par_location_code, quantity, value, currency FROM stock_on_hand WHERE item_code IN (${list})`,
+      `SELECT item_code, par_location_code, quantity, value, currency FROM stock_on_hand WHERE item_code IN (${list})${lock}`,
       part,
     )) {
       const key = positionKey(String(r['item_code']), String(r['par_location_code']));
