@@ -1,5 +1,7 @@
+import net from 'node:net';
+import tls from 'node:tls';
 import { CrosswalkError } from '../errors/index.ts';
-import { MllpClient, type MllpClientTlsOptions } from '../mllp/index.ts';
+import { frame, MllpClient, type MllpClientTlsOptions, MllpDecoder } from '../mllp/index.ts';
 
 export interface ReliableSendOptions {
   readonly host: string;
@@ -91,4 +93,60 @@ export async function sendReliably(
     }
   }
   return { replies, connections, elapsedMs: performance.now() - started };
+}
+
+/**
+ * Sends one message whose MSH-15 asks for no commit ACK when all goes well (NE, or ER: only on error),
+ * on its own connection, and waits `graceMs` for the error reply a receiver may still send. MLLP has no
+ * correlation id, so such a message cannot share a pipelined connection with messages that do expect
+ * replies. Resolves with the reply, or null when none came (which is what the sender asked for).
+ */
+export async function sendExpectingNoAck(
+  payload: Buffer,
+  options: {
+    host: string;
+    port: number;
+    tls?: MllpClientTlsOptions;
+    graceMs: number;
+    connectTimeoutMs?: number;
+  },
+): Promise<Buffer | null> {
+  const target = `${options.host}:${options.port}`;
+  const socket: net.Socket = await new Promise((resolve, reject) => {
+    const t = options.tls;
+    const s = t
+      ? tls.connect({
+          host: options.host,
+          port: options.port,
+          ...t,
+          rejectUnauthorized: t.rejectUnauthorized ?? true,
+        } as tls.ConnectionOptions)
+      : net.connect({ host: options.host, port: options.port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new CrosswalkError('CW_ERR_MLLP_CONNECTION', { target, reason: 'connect timed out' }));
+    }, options.connectTimeoutMs ?? 10_000);
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new CrosswalkError('CW_ERR_MLLP_CONNECTION', { target, reason: e.code ?? e.message }));
+    });
+    s.once(t ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      resolve(s);
+    });
+  });
+  try {
+    return await new Promise<Buffer | null>((resolve) => {
+      const decoder = new MllpDecoder({
+        onFrame: (reply) => resolve(Buffer.from(reply)),
+        onMalformed: () => resolve(null),
+      });
+      socket.on('data', (chunk: Buffer) => decoder.push(chunk));
+      socket.on('error', () => resolve(null));
+      socket.write(frame(payload));
+      setTimeout(() => resolve(null), options.graceMs);
+    });
+  } finally {
+    socket.destroy();
+  }
 }

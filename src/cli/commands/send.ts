@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { CrosswalkError } from '../../errors/index.ts';
-import { parseBatch, parseMessage } from '../../hl7v2/index.ts';
+import { parseBatch, parseMessage, readHeader } from '../../hl7v2/index.ts';
 import { emit, table } from '../output.ts';
-import { sendReliably } from '../sender.ts';
+import { sendExpectingNoAck, sendReliably } from '../sender.ts';
 
 function filesUnder(path: string): string[] {
   let st: ReturnType<typeof statSync>;
@@ -36,6 +36,24 @@ export function messagesIn(bytes: Buffer): Buffer[] {
     else if (item.kind === 'failed') out.push(item.bytes);
   }
   return out;
+}
+
+/** Consecutive payloads grouped by whether the receiver is asked for no commit ACK on success. */
+export function runsByAckRequest(payloads: readonly Buffer[]): { noAck: boolean; payloads: Buffer[] }[] {
+  const runs: { noAck: boolean; payloads: Buffer[] }[] = [];
+  for (const p of payloads) {
+    let noAck = false;
+    try {
+      const h = readHeader(p, { requireFields: false });
+      noAck = h.acceptAckType === 'NE' || h.acceptAckType === 'ER';
+    } catch {
+      // Unreadable: sent like any other; the receiver answers AR.
+    }
+    const last = runs.at(-1);
+    if (last && last.noAck === noAck) last.payloads.push(p);
+    else runs.push({ noAck, payloads: [p] });
+  }
+  return runs;
 }
 
 function parseTarget(to: string): { host: string; port: number } {
@@ -81,6 +99,11 @@ export function sendCommand(program: Command): void {
     .option('--tls-ca <file>', 'connect with TLS, trusting this CA certificate (PEM)')
     .option('--tls-cert <file>', 'client certificate (PEM) for mutual TLS')
     .option('--tls-key <file>', 'client private key (PEM) for mutual TLS')
+    .option(
+      '--error-wait-ms <ms>',
+      'for messages whose MSH-15 asks for no ACK (NE, ER): how long to wait for an error reply',
+      '2000',
+    )
     .option('--json', 'print JSON')
     .action(async (paths: string[], opts: Record<string, string | boolean>) => {
       const { host, port } = parseTarget(String(opts['to']));
@@ -109,6 +132,7 @@ export function sendCommand(program: Command): void {
       const window = Math.max(1, positive('--window', String(opts['window'])));
       const timeoutMs = Math.max(1, positive('--timeout-ms', String(opts['timeoutMs'])));
       const retryForMs = positive('--retry-for-ms', String(opts['retryForMs']));
+      const noAckGraceMs = positive('--error-wait-ms', String(opts['errorWaitMs']));
       const payloads: Buffer[] = [];
       for (const file of paths.flatMap(filesUnder)) payloads.push(...messagesIn(readFileSync(file)));
       if (payloads.length === 0)
@@ -127,31 +151,64 @@ export function sendCommand(program: Command): void {
       const codeText = () => [...codes].map(([c, n]) => `${c}:${n}`).join(' ');
       if (showBar) bar.start(payloads.length, 0, { codes: '' });
       let done = 0;
-      const result = await sendReliably(payloads, {
-        host,
-        port,
-        ...(tls ? { tls } : {}),
-        window,
-        timeoutMs,
-        retryForMs,
-        onReply: (_i, reply) => {
-          const c = ackCode(reply);
-          codes.set(c, (codes.get(c) ?? 0) + 1);
-          if (showBar) bar.update(++done, { codes: codeText() });
-        },
-        onReconnect: (attempt, error) => {
-          if (!opts['json'])
-            process.stderr.write(`\nconnection lost (${error.message}); reconnecting, attempt ${attempt}\n`);
-        },
-      }).finally(() => {
+      // Messages whose MSH-15 asks for no commit ACK on success go one by one (see sendExpectingNoAck);
+      // the others are pipelined. Runs keep the file's order, which the receiver applies in.
+      const started = performance.now();
+      let connections = 0;
+      let noReply = 0;
+      let notRequested = 0;
+      const count = (reply: Buffer) => {
+        const c = ackCode(reply);
+        codes.set(c, (codes.get(c) ?? 0) + 1);
+      };
+      try {
+        for (const run of runsByAckRequest(payloads)) {
+          if (run.noAck) {
+            for (const p of run.payloads) {
+              const reply = await sendExpectingNoAck(p, {
+                host,
+                port,
+                ...(tls ? { tls } : {}),
+                graceMs: noAckGraceMs,
+              });
+              connections++;
+              if (reply) count(reply);
+              else notRequested++;
+              if (showBar) bar.update(++done, { codes: codeText() });
+            }
+            continue;
+          }
+          const result = await sendReliably(run.payloads, {
+            host,
+            port,
+            ...(tls ? { tls } : {}),
+            window,
+            timeoutMs,
+            retryForMs,
+            onReply: (_i, reply) => {
+              count(reply);
+              if (showBar) bar.update(++done, { codes: codeText() });
+            },
+            onReconnect: (attempt, error) => {
+              if (!opts['json'])
+                process.stderr.write(
+                  `\nconnection lost (${error.message}); reconnecting, attempt ${attempt}\n`,
+                );
+            },
+          });
+          connections += result.connections;
+          noReply += result.replies.filter((r) => r === null).length;
+        }
+      } finally {
         if (showBar) bar.stop();
-      });
-      const noReply = result.replies.filter((r) => r === null).length;
+      }
+      const result = { connections, elapsedMs: performance.now() - started };
       const summary = {
         to: `${host}:${port}`,
         messages: payloads.length,
         acks: Object.fromEntries(codes),
         noReply,
+        noAckRequested: notRequested,
         connections: result.connections,
         elapsedMs: Math.round(result.elapsedMs),
       };
@@ -161,6 +218,7 @@ export function sendCommand(program: Command): void {
           table([
             ...[...codes].map(([c, n]) => [`  ${c}`, String(n)]),
             ...(noReply > 0 ? [['  no ACK', String(noReply)]] : []),
+            ...(notRequested > 0 ? [['  none asked for (MSH-15 NE/ER)', String(notRequested)]] : []),
           ]),
         ].join('\n'),
       );
