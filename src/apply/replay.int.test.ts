@@ -111,5 +111,28 @@ eachEngine('replay under a candidate release', (engine) => {
       store.transaction((tx) => saveEntries(tx, corrections)),
       'applying the same correction twice collides on ids instead of posting twice',
     );
+
+    // After the correction, the candidate is what the books say; the old release is now the change.
+    const after = await postedFactsFor(
+      store,
+      messages.map((m) => m.id),
+    );
+    const again = replayDiff(messages, { ...ctx, periods, postedAt: AT }, after, periods);
+    assert.deepEqual(
+      [again.entries.changed, again.entries.added, again.entries.removed],
+      [0, 0, 0],
+      'a replay after the correction finds nothing left to correct',
+    );
+    const back = replayDiff(
+      messages,
+      { ...(await staticContextFor(store, active, KEY)), periods, postedAt: AT },
+      after,
+      periods,
+    );
+    assert.equal(
+      back.entries.changed,
+      chargeEntries.length,
+      'the previous release would now change the charge entries back',
+    );
   });
 });

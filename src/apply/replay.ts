@@ -83,6 +83,21 @@ const lineShape = (e: JournalEntry) =>
     .sort()
     .join(';');
 
+/** The rule a correction was re-derived from (`<rule>@replay:<release>`), or the rule itself. */
+const baseRule = (ruleId: string) => ruleId.split('@replay:')[0]!;
+
+/** Which posting an entry is: the same event, rule and book, whichever replay last re-derived it. */
+const slotOf = (e: JournalEntry) => `${e.sourceEventId}|${baseRule(e.ruleId)}|${e.entity}`;
+
+/**
+ * The entries that stand for their events now: reversals and the entries they reversed cancel out,
+ * so after an applied replay its re-derived entries are what a later replay compares with.
+ */
+function effectiveEntries(entries: readonly JournalEntry[]): JournalEntry[] {
+  const reversed = new Set(entries.flatMap((e) => (e.reverses === null ? [] : [e.reverses])));
+  return entries.filter((e) => e.reverses === null && !reversed.has(e.id));
+}
+
 /**
  * Re-interprets stored messages under a candidate release and derives the entries it would post,
  * without touching the books, then compares with what was posted: events and entries added, removed and
@@ -148,10 +163,12 @@ export function replayDiff(
       }
     }
 
-    const postedEntries = [...new Set([...beforeById.keys(), ...afterById.keys()])].flatMap(
-      (id) => posted.entriesByEvent.get(id) ?? [],
+    const postedEntries = effectiveEntries(
+      [...new Set([...beforeById.keys(), ...afterById.keys()])].flatMap(
+        (id) => posted.entriesByEvent.get(id) ?? [],
+      ),
     );
-    const postedById = new Map(postedEntries.map((e) => [e.id, e]));
+    const postedBySlot = new Map(postedEntries.map((e) => [slotOf(e), e]));
     const derived: JournalEntry[] = [];
     for (const e of after) {
       const type = POSTING_TYPE[e.type];
@@ -169,10 +186,10 @@ export function replayDiff(
           ...journalize(postingInput(e, type, amount, candidate), candidate.rules, candidate.ledger, periods),
         );
     }
-    const derivedById = new Map(derived.map((e) => [e.id, e]));
+    const derivedBySlot = new Map(derived.map((e) => [slotOf(e), e]));
     for (const p of postedEntries) {
       add(p, 'posted');
-      const c = derivedById.get(p.id);
+      const c = derivedBySlot.get(slotOf(p));
       if (!c) {
         entries.removed++;
         lines.removed += p.lines.length;
@@ -191,7 +208,7 @@ export function replayDiff(
     }
     for (const c of derived) {
       add(c, 'candidate');
-      if (!postedById.has(c.id)) {
+      if (!postedBySlot.has(slotOf(c))) {
         entries.added++;
         lines.added += c.lines.length;
         candidateEntries.push(c);
