@@ -145,11 +145,12 @@ export async function saveInventory(
   const withLots = positions.filter(
     (p) => p.lots.size > 0 || lotTouched.has(positionKey(p.itemCode, p.parLocationCode)),
   );
-  for (const p of withLots) {
-    await tx.execute('DELETE FROM stock_lots WHERE item_code = ? AND par_location_code = ?', [
-      p.itemCode,
-      p.parLocationCode,
-    ]);
+  // The touched positions' lots are rewritten whole: one DELETE per chunk of positions, not per position.
+  for (const part of chunks(withLots)) {
+    await tx.execute(
+      `DELETE FROM stock_lots WHERE (item_code, par_location_code) IN (VALUES ${part.map(() => '(?, ?)').join(', ')})`,
+      part.flatMap((p) => [p.itemCode, p.parLocationCode]),
+    );
   }
   await insertRows(
     tx,
