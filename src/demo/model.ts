@@ -6,6 +6,8 @@
  * `null`, never `undefined`, so a record maps one-to-one onto a table row.
  */
 
+import type { Account as LedgerAccount } from '../ledger/model.ts';
+
 /** Minor units (cents for USD). */
 export type Money = bigint;
 export type CurrencyCode = 'USD';
@@ -46,44 +48,11 @@ export interface IntercompanyRelationship {
   readonly dueToAccountCode: string;
 }
 
-export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
-export type NormalBalance = 'debit' | 'credit';
+// The chart's vocabulary belongs to the ledger; the demo chart is data in that vocabulary.
+export type { AccountRole, AccountType, NormalBalance } from '../ledger/model.ts';
 
-/** What posting rules look accounts up by; the chart is shared by all entities. */
-export type AccountRole =
-  | 'cash'
-  | 'patient-ar'
-  | 'charge-clearing'
-  | 'inventory'
-  | 'pharmacy-inventory'
-  | 'intercompany-due-from'
-  | 'accounts-payable'
-  | 'grni'
-  | 'ap-accrual'
-  | 'accrued-payroll'
-  | 'intercompany-due-to'
-  | 'net-assets'
-  | 'gross-revenue'
-  | 'contractual-allowance'
-  | 'labor-expense'
-  | 'benefits-expense'
-  | 'supply-expense'
-  | 'implant-expense'
-  | 'drug-expense'
-  | 'inventory-variance';
-
-export interface Account {
-  /** The account number, e.g. `1300`; intercompany accounts carry the counterparty, `1410-WCCH`. */
-  readonly code: string;
-  readonly name: string;
-  readonly type: AccountType;
-  readonly normalBalance: NormalBalance;
-  readonly role: AccountRole | null;
-  /** For `gross-revenue` accounts: the UB-04 revenue code family (first three digits), e.g. `027`. */
-  readonly revenueCodeFamily: string | null;
-  /** For intercompany accounts: the other entity. */
-  readonly counterpartyEntityCode: string | null;
-}
+/** A row of the demo chart of accounts: the ledger's account, always postable. */
+export type Account = Omit<LedgerAccount, 'postable'>;
 
 export interface CostCenter {
   /** `<entity>-<number>`, e.g. `HRMC-6410`. */

@@ -42,7 +42,7 @@ export interface LegalEntity {
 export type AccountType = 'asset' | 'liability' | 'equity' | 'revenue' | 'expense';
 export type NormalBalance = 'debit' | 'credit';
 
-/** What posting rules look accounts up by; mirrors the chart's roles in `src/demo/model.ts`. */
+/** What posting rules look accounts up by: one role per account kind in the chart, shared by all entities. */
 export type AccountRole =
   | 'cash'
   | 'patient-ar'
