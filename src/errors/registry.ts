@@ -377,6 +377,12 @@ export const ERRORS = {
   ),
   CW_ERR_LEDGER_BAD_RULES: def('finance', false, 500, 'posting rule table is invalid: {reason}'),
   CW_ERR_LEDGER_BAD_SETUP: def('finance', false, 500, 'ledger master data is invalid: {reason}'),
+  CW_ERR_LEDGER_LATE_POSTING: def(
+    'finance',
+    false,
+    409,
+    'events of {entity} dated in period {fromPeriod}, which takes no postings, were posted to {period}',
+  ),
 
   // --- outbox (finance) ------------------------------------------------------------------------
   CW_ERR_OUTBOX_UNBALANCED_BATCH: def(
@@ -384,6 +390,38 @@ export const ERRORS = {
     false,
     422,
     'journal batch {batch} does not balance for {entity} in {currency}: debits {debits}, credits {credits}',
+  ),
+  CW_ERR_OUTBOX_BAD_DOCUMENT: def('integration', false, 500, 'outbox document is malformed: {reason}'),
+  CW_ERR_OUTBOX_UNKNOWN_DESTINATION: def('integration', false, 404, 'no outbox destination named {name}'),
+  CW_ERR_OUTBOX_BAD_STATE: def(
+    'integration',
+    false,
+    409,
+    'document {document} at {destination} is {state}; this needs {expected}',
+  ),
+  CW_ERR_OUTBOX_DELIVERY_FAILED: def(
+    'integration',
+    true,
+    503,
+    'delivery of {document} to {destination} failed and will be retried: {reason}',
+  ),
+  CW_ERR_OUTBOX_REJECTED: def(
+    'integration',
+    false,
+    422,
+    '{destination} refused document {document}: {reason}',
+  ),
+  CW_ERR_OUTBOX_UNKNOWN_OUTCOME: def(
+    'integration',
+    false,
+    409,
+    'the outcome of sending {document} to {destination} is unknown ({reason}) and the destination does not honour idempotency keys: quarantined until someone checks the receiver',
+  ),
+  CW_ERR_OUTBOX_QUEUEING: def(
+    'integration',
+    true,
+    503,
+    'destination {destination} is queueing: {depth} documents waiting, the oldest for {oldestSeconds} s',
   ),
 } as const satisfies Record<string, ErrorDefinition>;
 

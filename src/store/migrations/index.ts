@@ -3,6 +3,7 @@ import { m0001 } from './0001-foundation.ts';
 import { m0002 } from './0002-master-data.ts';
 import { m0003 } from './0003-inbox.ts';
 import { m0004 } from './0004-posting.ts';
+import { m0007 } from './0007-outbox.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0007];
