@@ -3,8 +3,10 @@ import { eventsToJson } from '../canonical/index.ts';
 import { ERRORS, type ErrorCode } from '../errors/index.ts';
 import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
+import { documentsForBatch } from '../outbox/documents.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
+import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt, asBytes } from './values.ts';
 
@@ -493,6 +495,8 @@ export async function saveBatch(
     `ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, mapping_release_id = excluded.mapping_release_id,
        event_count = excluded.event_count, exception_id = excluded.exception_id, processed_at = excluded.processed_at`,
   );
+  // What the batch owes other systems, written with its effects (see outbox/documents.ts).
+  await enqueueDocuments(tx, documentsForBatch(key, plans, at));
   const last = plans.at(-1);
   if (last) {
     await tx.execute('UPDATE apply_cursors SET last_message_id = ?, updated_at = ? WHERE ordering_key = ?', [
