@@ -1,2 +1,2 @@
 export { CrosswalkError, type ErrorParams, formatMessage, isCrosswalkError } from './crosswalk-error.ts';
-export { ERRORS, type ErrorCode, type ErrorDefinition, type OwningTeam } from './registry.ts';
+export { ERRORS, type ErrorCode, type ErrorDefinition, type OwningTeam, TEAM_SLA_HOURS } from './registry.ts';

@@ -21,10 +21,37 @@ export interface ErrorDefinition {
   readonly retryable: boolean;
   readonly httpStatus: number;
   readonly message: string;
+  /**
+   * How long the owning team has to resolve the exception this code becomes, in hours from when it
+   * was raised: the team's default unless the code names its own (see TEAM_SLA_HOURS).
+   */
+  readonly slaHours: number;
 }
 
-function def(team: OwningTeam, retryable: boolean, httpStatus: number, message: string): ErrorDefinition {
-  return { team, retryable, httpStatus, message };
+/**
+ * Default time to resolve a work item, per owning team. Operations and security problems stop the flow
+ * or expose it, so hours; an interface fault blocks its messages, so a working day; supply chain and
+ * finance items hold postings back from the books; revenue integrity and data stewardship work through
+ * master data and charge reviews over days.
+ */
+export const TEAM_SLA_HOURS: Readonly<Record<OwningTeam, number>> = {
+  operations: 2,
+  security: 4,
+  integration: 8,
+  'supply-chain': 24,
+  finance: 48,
+  'revenue-integrity': 72,
+  'data-stewardship': 72,
+};
+
+function def(
+  team: OwningTeam,
+  retryable: boolean,
+  httpStatus: number,
+  message: string,
+  slaHours: number = TEAM_SLA_HOURS[team],
+): ErrorDefinition {
+  return { team, retryable, httpStatus, message, slaHours };
 }
 
 export const ERRORS = {
@@ -237,10 +264,33 @@ export const ERRORS = {
     false,
     409,
     'message {sender}/{controlId} was already received with different content',
+    4, // the sender believes it delivered something we refused: find out which version is true, today
   ),
   CW_ERR_APPLY_REPLAY_APPROVAL: def('finance', false, 403, 'replay cannot be applied: {reason}'),
   CW_ERR_APPLY_INTERNAL: def('integration', true, 500, 'applying the message failed unexpectedly: {reason}'),
   CW_ERR_INBOX_STORE_FAILED: def('operations', true, 503, 'message could not be stored durably: {reason}'),
+
+  // --- the exception work-queue (src/exceptions) -----------------------------------------------
+  CW_ERR_EXCEPTION_BAD_TRANSITION: def(
+    'operations',
+    false,
+    409,
+    'exception {id} is {status}; it cannot be {action}',
+  ),
+  CW_ERR_EXCEPTION_INPUT: def('operations', false, 400, 'exception {id} cannot be {action}: {reason}'),
+  CW_ERR_EXCEPTION_NOT_REPLAYABLE: def(
+    'operations',
+    false,
+    409,
+    'exception {id} cannot be replayed: {reason}',
+  ),
+  CW_ERR_EXCEPTION_BAD_EDIT: def('integration', false, 400, 'edit {edit} cannot be applied: {reason}'),
+  CW_ERR_EXCEPTION_SELF_APPROVAL: def(
+    'security',
+    false,
+    403,
+    'the edit of exception {id} was made by {editor}; someone else must approve it',
+  ),
 
   // --- inventory (supply chain) ----------------------------------------------------------------
   CW_ERR_INVENTORY_UNKNOWN_ITEM: def('supply-chain', false, 422, 'item {item} is not in the item master'),
@@ -312,6 +362,7 @@ export const ERRORS = {
     false,
     409,
     'period {period} of {entity} takes no postings and no later period is open',
+    8, // nothing of the entity can post until a period is opened
   ),
   CW_ERR_LEDGER_NO_PERIOD: def('finance', false, 409, 'no fiscal period of {entity} covers {date}'),
   CW_ERR_LEDGER_BAD_PERIOD: def(

@@ -331,7 +331,7 @@ async function openException(
  * one per reason and subject (item at par location) while it is open: a busy OR running short of an
  * item raises one exception that counts its occurrences, not one per line — no alert floods.
  */
-async function recordFlags(
+export async function recordFlags(
   tx: SqlExecutor,
   key: string,
   flags: readonly { flag: Extract<MessagePlan, { kind: 'applied' }>['flags'][number]; messageId: bigint }[],
