@@ -15,18 +15,34 @@ export function arg(args: string[], name: string, fallback: string): string {
   return hit ? hit.slice(name.length + 3) : fallback;
 }
 
-/** The messages `templates` cycle through, each with its own MSH-10 so every one is new to the inbox. */
+/**
+ * The messages `templates` cycle through as a live feed would send them: each with its own MSH-10, so
+ * every one is new to the inbox, and a message time (MSH-7) that moves forward one second every 100
+ * messages from 2026-11-25 06:00 (a cycled template's own MSH-7 would make a day repeat every 2,000
+ * messages, which no sender does). Event times come from EVN-2 and FT1, so the postings are unchanged.
+ */
 export function* withUniqueControlIds(
   templates: readonly string[],
   n: number,
   tag: string,
 ): Generator<Buffer> {
+  const start = Date.UTC(2026, 10, 25, 6, 0, 0);
   for (let i = 0; i < n; i++) {
     const t = templates[i % templates.length]!;
-    let at = 0;
-    for (let f = 0; f < 9; f++) at = t.indexOf('|', at) + 1;
-    const end = t.indexOf('|', at);
-    yield Buffer.from(`${t.slice(0, at)}${tag}N${i}${t.slice(end)}`, 'latin1');
+    let at7 = 0;
+    for (let f = 0; f < 6; f++) at7 = t.indexOf('|', at7) + 1;
+    const end7 = t.indexOf('|', at7);
+    let at10 = end7;
+    for (let f = 0; f < 3; f++) at10 = t.indexOf('|', at10) + 1;
+    const end10 = t.indexOf('|', at10);
+    const time = new Date(start + Math.floor(i / 100) * 1000)
+      .toISOString()
+      .replace(/[-:T]/g, '')
+      .slice(0, 14);
+    yield Buffer.from(
+      `${t.slice(0, at7)}${time}${t.slice(end7, at10)}${tag}N${i}${t.slice(end10)}`,
+      'latin1',
+    );
   }
 }
 

@@ -9,6 +9,8 @@ import {
   eventsToJson,
   identifierKey,
   isValidEvent,
+  sortPrefix,
+  sortPrefixOf,
   tokenize,
   validateEvent,
 } from './index.ts';
@@ -65,6 +67,22 @@ test('event ids are deterministic, short hex, and depend on message and position
   assert.notEqual(eventId('S|F|C2', 'FT1[1]'), a);
   // The separator keeps ("ab", "c") and ("a", "bc") apart.
   assert.notEqual(eventId('ab', 'c'), eventId('a', 'bc'));
+});
+
+test('an event id carries the sort prefix of its source time, so ids of a live feed grow with it', () => {
+  assert.equal(sortPrefix('20261125103000'), '20261125103000');
+  assert.equal(sortPrefix('202611251030-0500'), '20261125103000', 'the zone is not part of it');
+  assert.equal(sortPrefix('20261125103000.1234+0100'), '20261125103000');
+  assert.equal(sortPrefix('2026-11-25T10:30:00Z'), '20261125103000', 'ISO separators are dropped');
+  assert.equal(sortPrefix(''), '00000000000000');
+  const a = eventId('S|F|C1', 'FT1[1]', '20261125103000');
+  assert.match(a, /^ev_20261125103000_[0-9a-f]{24}$/);
+  assert.match(a, EVENT_ID_PATTERN);
+  assert.equal(sortPrefixOf(a), '20261125103000');
+  assert.equal(eventId('S|F|C1', 'FT1[1]', '20261125103000'), a, 'deterministic');
+  assert.notEqual(eventId('S|F|C1', 'FT1[2]', '20261125103000'), a);
+  assert.ok(eventId('S|F|C9', 'FT1[1]', '20261125103001') > a, 'a later source time sorts after');
+  assert.equal(sortPrefixOf(eventId('S|F|C1', 'FT1[1]')), null);
 });
 
 test('tokens are keyed, prefixed by kind, and refuse short keys', () => {

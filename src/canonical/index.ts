@@ -7,6 +7,8 @@ export {
   eventId,
   identifierKey,
   MIN_TOKEN_KEY_BYTES,
+  sortPrefix,
+  sortPrefixOf,
   TOKEN_PATTERN,
   type TokenKind,
   tokenize,

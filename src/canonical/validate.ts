@@ -251,7 +251,10 @@ const PAYLOADS: Readonly<Record<EventType, Spec>> = {
 };
 
 const ENVELOPE = shape({
-  id: (v) => (typeof v === 'string' && EVENT_ID_PATTERN.test(v) ? null : 'must be ev_<32 hex>'),
+  id: (v) =>
+    typeof v === 'string' && EVENT_ID_PATTERN.test(v)
+      ? null
+      : 'must be ev_<14 digits>_<24 hex> or ev_<32 hex>',
   type: oneOf(...EVENT_TYPES),
   orderingKey: text,
   sourceMessageId: text,

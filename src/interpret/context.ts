@@ -88,7 +88,7 @@ export class Emitter {
   ): void {
     this.events.push(
       validateEvent({
-        id: eventId(this.ctx.sourceMessageId, position),
+        id: eventId(this.ctx.sourceMessageId, position, this.msg.header.dateTime),
         type,
         orderingKey: this.ctx.orderingKey,
         sourceMessageId: this.ctx.sourceMessageId,

@@ -40,6 +40,12 @@ test('buildEntry produces a frozen, balanced entry with a deterministic id and i
   const e = buildEntry(draft(), ctx, periods());
   assert.equal(e.id, entryId('evt-1', 'manual:test', 0));
   assert.match(e.id, /^je_[0-9a-f]{32}$/);
+  const timed = buildEntry(
+    draft({ sourceEventId: 'ev_20261103101500_0123456789abcdef01234567' }),
+    ctx,
+    periods(),
+  );
+  assert.match(timed.id, /^je_20261103101500_[0-9a-f]{24}$/, "an entry keeps its event's sort prefix");
   assert.equal(e.currency, 'USD', 'defaults to the entity currency');
   assert.deepEqual([e.periodId, e.lateFromPeriod, e.accountingDate], ['2026-11', null, '2026-11-03']);
   assert.deepEqual(

@@ -14,14 +14,24 @@ function digest(parts: readonly string[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
+/**
+ * An id behind `je_`, keeping the sort prefix of the id it derives from (`ev_<14 digits>_…` or
+ * `je_<14 digits>_…`): entries then sort with their events and are inserted where the journal grows.
+ */
+function derived(from: string, parts: readonly string[]): string {
+  const m = /^[a-z]+_(\d{14})_/.exec(from);
+  const h = digest(parts);
+  return m ? `je_${m[1]}_${h.slice(0, 24)}` : `je_${h}`;
+}
+
 /** The id of the `leg`-th entry derived from `sourceEventId` by rule `ruleId`. */
 export function entryId(sourceEventId: string, ruleId: string, leg = 0): string {
-  return `je_${digest(['entry', sourceEventId, ruleId, String(leg)])}`;
+  return derived(sourceEventId, ['entry', sourceEventId, ruleId, String(leg)]);
 }
 
 /** The id of the reversal of `originalId`: reversing the same entry twice is the same (idempotent) write. */
 export function reversalId(originalId: string): string {
-  return `je_${digest(['reversal', originalId])}`;
+  return derived(originalId, ['reversal', originalId]);
 }
 
 /**
