@@ -242,6 +242,57 @@ export const ERRORS = {
   ),
   CW_ERR_INTERPRET_BAD_VALUE: def('integration', false, 422, '{position} holds {value}: {reason}'),
 
+  // --- FHIR R4 (integration) --------------------------------------------------------------------
+  CW_ERR_FHIR_UNSUPPORTED_TYPE: def(
+    'integration',
+    false,
+    404,
+    '{resourceType} is not a resource type Crosswalk serves; it serves {supported}',
+  ),
+  CW_ERR_FHIR_BAD_JSON: def('integration', false, 400, 'the body is not a JSON object: {reason}'),
+  CW_ERR_FHIR_TOO_DEEP: def('integration', false, 400, 'the body nests deeper than {limit} levels'),
+  CW_ERR_FHIR_TOO_LARGE: def(
+    'integration',
+    false,
+    413,
+    'the body is {size} bytes, over the limit of {limit}',
+  ),
+  CW_ERR_FHIR_MEDIA_TYPE: def(
+    'integration',
+    false,
+    415,
+    'content type {contentType} is not accepted; send application/fhir+json',
+  ),
+  CW_ERR_FHIR_INVALID_RESOURCE: def('integration', false, 400, 'invalid {resourceType}: {path} {reason}'),
+  CW_ERR_FHIR_NOT_FOUND: def('integration', false, 404, 'no {resourceType} with id {id}'),
+  CW_ERR_FHIR_BAD_SEARCH: def('integration', false, 400, 'search parameter {name}: {reason}'),
+  CW_ERR_FHIR_CONDITIONAL_NO_MATCH: def(
+    'integration',
+    false,
+    404,
+    'the conditional reference to {resourceType} at {position} matches no resource',
+  ),
+  CW_ERR_FHIR_CONDITIONAL_MULTIPLE: def(
+    'integration',
+    false,
+    412,
+    'the condition on {resourceType} at {position} matches {count} resources; it must match at most one',
+  ),
+  CW_ERR_FHIR_IDENTITY_CONFLICT: def(
+    'integration',
+    false,
+    409,
+    '{resourceType} {id} ({why}) was already received with different content; send an update instead',
+  ),
+  CW_ERR_FHIR_ID_MISMATCH: def(
+    'integration',
+    false,
+    400,
+    'the id in the body differs from the id in the URL',
+  ),
+  CW_ERR_FHIR_BAD_BUNDLE: def('integration', false, 400, 'Bundle {position}: {reason}'),
+  CW_ERR_FHIR_NOT_ALLOWED: def('integration', false, 405, '{method} is not supported on {what}'),
+
   // --- MLLP and the inbox (integration) ---------------------------------------------------------
   CW_ERR_MLLP_FRAME_TOO_LARGE: def('integration', false, 413, 'MLLP frame exceeds {limit} bytes'),
   CW_ERR_MLLP_TIMEOUT: def('integration', true, 408, 'MLLP peer {what} timed out after {ms} ms'),
