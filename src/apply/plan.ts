@@ -1,5 +1,6 @@
 import type { CanonicalEvent, EventOf } from '../canonical/index.ts';
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
+import { interpretFhir, isFhirMessage } from '../fhir/index.ts';
 import { parseMessage } from '../hl7v2/index.ts';
 import { interpretHl7 } from '../interpret/index.ts';
 import {
@@ -131,6 +132,8 @@ export function interpretStored(
   message: StoredMessage,
   ctx: Pick<ApplyContext, 'release' | 'tokenKey'>,
 ): Interpretation {
+  // FHIR writes reach the apply stage as inbox rows too (src/fhir/envelope.ts), with their own interpreter.
+  if (isFhirMessage(message)) return interpretFhir(message, ctx);
   let messageType = '';
   try {
     const parsed = parseMessage(message.raw);
