@@ -77,6 +77,58 @@ const mllpInterfaces = z.preprocess(
   z.array(mllpInterface, { error: 'must be a JSON array of interfaces' }),
 );
 
+const destinationName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name must be 1–64 letters, digits, dot, dash or underscore');
+const documentKinds = z
+  .array(z.enum(['journal-batch', 'requisition', 'item-master']))
+  .min(1)
+  .optional();
+
+const outboxDestination = z.discriminatedUnion('type', [
+  z
+    .object({
+      name: destinationName,
+      type: z.literal('journal-files'),
+      folder: nonEmpty.optional(),
+      formats: z
+        .array(z.enum(['csv', 'json', 'hledger']))
+        .min(1)
+        .optional(),
+      kinds: documentKinds,
+    })
+    .strict(),
+  z
+    .object({
+      name: destinationName,
+      type: z.literal('http'),
+      url: z
+        .string()
+        .url('url must be an http(s) URL')
+        .regex(/^https?:\/\//i, 'url must be http or https'),
+      honoursIdempotencyKey: z.boolean().optional(),
+      timeoutMs: positiveInt.optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      kinds: documentKinds,
+    })
+    .strict(),
+]);
+
+export type OutboxDestinationConfig = z.output<typeof outboxDestination>;
+
+const outboxDestinations = z.preprocess(
+  (v, ctx) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON array of destinations' });
+      return z.NEVER;
+    }
+  },
+  z.array(outboxDestination, { error: 'must be a JSON array of destinations' }),
+);
+
 export interface SettingSpec<T extends z.ZodType = z.ZodType> {
   readonly env: string;
   readonly flag: string;
@@ -166,6 +218,62 @@ export const SETTINGS = {
     schema: positiveInt,
     default: 10000,
     purpose: 'How long a graceful shutdown waits for in-flight work before closing connections anyway.',
+  }),
+  outboxDestinations: setting({
+    env: 'CROSSWALK_OUTBOX_DESTINATIONS',
+    flag: '--outbox-destinations',
+    schema: outboxDestinations,
+    default: [],
+    purpose:
+      'Where documents for the ERP go, as a JSON array of {name, type: "journal-files", folder?, formats? (csv|json|hledger), kinds?} or {name, type: "http", url, honoursIdempotencyKey? (default false: unknown outcomes are quarantined, not resent), timeoutMs?, headers?, kinds?}; empty means one "journal-files" destination writing csv, json and hledger into CROSSWALK_OUTBOX_DIR.',
+  }),
+  outboxDir: setting({
+    env: 'CROSSWALK_OUTBOX_DIR',
+    flag: '--outbox-dir',
+    schema: z.string(),
+    default: '',
+    purpose:
+      'Folder of the default journal-files destination (and of any without a folder of its own, in a subfolder named after it); empty means an "outbox" folder beside the token key file, i.e. in the data folder.',
+  }),
+  outboxPollMs: setting({
+    env: 'CROSSWALK_OUTBOX_POLL_MS',
+    flag: '--outbox-poll-ms',
+    schema: positiveInt,
+    default: 1000,
+    purpose:
+      'How often an idle deliverer looks for documents (it is also woken after each apply batch); lower it for lower latency to the ERP.',
+  }),
+  outboxRetryBaseMs: setting({
+    env: 'CROSSWALK_OUTBOX_RETRY_BASE_MS',
+    flag: '--outbox-retry-base-ms',
+    schema: positiveInt,
+    default: 1000,
+    purpose:
+      'First retry delay of a failed delivery; it doubles per attempt (with jitter) up to the maximum.',
+  }),
+  outboxRetryMaxMs: setting({
+    env: 'CROSSWALK_OUTBOX_RETRY_MAX_MS',
+    flag: '--outbox-retry-max-ms',
+    schema: positiveInt,
+    default: 300000,
+    purpose:
+      'Longest delay between delivery attempts while a destination is down; a Retry-After from the receiver is honoured even when longer.',
+  }),
+  outboxQueueAlertMs: setting({
+    env: 'CROSSWALK_OUTBOX_QUEUE_ALERT_MS',
+    flag: '--outbox-queue-alert-ms',
+    schema: positiveInt,
+    default: 300000,
+    purpose:
+      'A destination whose oldest waiting document is older than this raises one alert (a warn log line and an exception) until it has caught up again.',
+  }),
+  outboxHttpTimeoutMs: setting({
+    env: 'CROSSWALK_OUTBOX_HTTP_TIMEOUT_MS',
+    flag: '--outbox-http-timeout-ms',
+    schema: positiveInt,
+    default: 10000,
+    purpose:
+      'Time an HTTP destination has to answer one document (connect, send, answer) unless it sets its own timeoutMs; after the request was sent, no answer is an unknown outcome.',
   }),
   logLevel: setting({
     env: 'CROSSWALK_LOG_LEVEL',

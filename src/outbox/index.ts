@@ -1,7 +1,22 @@
 /**
- * The outbox: what Crosswalk hands to the ERP. Today the journal batch files (CSV, JSON, hledger) with
- * their control totals; pure renderers, the CLI and (later) connectors do the I/O.
+ * The outbox: what Crosswalk owes other systems and its delivery. Pure parts: the documents an apply
+ * batch owes (`documents.ts`), the journal batch files (CSV, JSON, hledger) with their control totals,
+ * rendering and the retry schedule. I/O parts: the connectors (files, HTTP) and the Deliverer, which
+ * drive the store's outbox repository.
  */
+export { backoffMs, nextDelayMs, parseRetryAfter, type RetryPolicy } from './backoff.ts';
+export type { Connector, DeliverableDocument, SendResult } from './connector.ts';
+export { Deliverer, type DelivererOptions } from './deliverer.ts';
+export {
+  DOCUMENT_KINDS,
+  type DocumentKind,
+  documentsForBatch,
+  journalEntriesOf,
+  type OutboundDocument,
+  requisitionBatchId,
+} from './documents.ts';
+export { fileNameOf, journalFilesConnector, writeFileAtomically } from './files-connector.ts';
+export { errorInBody, httpConnector } from './http-connector.ts';
 export {
   type BookControlTotal,
   buildJournalBatch,
@@ -20,3 +35,11 @@ export {
   renderJournalJson,
   type SummaryRow,
 } from './journal-files.ts';
+export { FORMAT_EXTENSION, type RenderChart, renderDocumentBody, renderDocumentFile } from './render.ts';
+export {
+  connectorsFromConfig,
+  DEFAULT_DESTINATION,
+  destinationsOf,
+  outboxDir,
+  startDeliverer,
+} from './service.ts';
