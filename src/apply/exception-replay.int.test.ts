@@ -166,6 +166,14 @@ eachEngine('exception work-queue', (engine) => {
     assert.equal(eventsAfter, eventsBefore + replayed.events);
     assert.equal(entriesAfter, entriesBefore + replayed.entries);
     for (const [k, net] of netByEntity(await trialBalance(store))) assert.equal(net, 0n, `${k} nets to zero`);
+    // Its journal batch goes to the ERP after what its key already sent, not back in arrival order.
+    const docs = (
+      await store.query(
+        "SELECT seq_message_id, seq_part FROM outbox_documents WHERE kind = 'journal-batch' ORDER BY seq_message_id, seq_part",
+      )
+    ).map((r) => `${r['seq_message_id']}.${r['seq_part']}`);
+    const cursor = (await store.query('SELECT MAX(last_message_id) AS c FROM apply_cursors'))[0]!['c'];
+    assert.deepEqual(docs, [`${cursor}.0`, `${cursor}.1`], 'the batch, then the replay right after it');
 
     // Idempotent: a second replay, single or by reason code, writes nothing.
     const again = await replayException(deps, x.id, 'sam');

@@ -14,8 +14,10 @@ import {
   type HistoryKind,
   isOverdue,
 } from '../exceptions/index.ts';
+import { documentsForBatch } from '../outbox/documents.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
+import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue, Store } from './port.ts';
 import { recordFlags, saveEntries, storedMessageOf } from './posting-repository.ts';
 import { asBigInt, asBool, asBytes, asNumber, asOptionalString } from './values.ts';
@@ -441,6 +443,35 @@ export async function saveReplayedMessage(
     plan.message.orderingKey,
     plan.flags.map((f) => ({ flag: f, messageId: plan.message.id })),
     at,
+  );
+  await enqueueReplayDocuments(tx, plan, at);
+}
+
+/**
+ * What the replayed message owes other systems (its journal batch, its requisitions), written with its
+ * effects. Their ids come from their content, as for any batch; their place in the ordering key is now,
+ * not when the message arrived: after everything its key has already sent (the key's cursor, past the
+ * parts already written there), so a destination receives them in the order they came to exist and
+ * never before what it already has. The cursor row is locked (on PostgreSQL) so the key's applier and
+ * other replays cannot take the same place.
+ */
+async function enqueueReplayDocuments(tx: SqlExecutor, plan: AppliedPlan, at: string): Promise<void> {
+  const key = plan.message.orderingKey;
+  const docs = documentsForBatch(key, [plan], at);
+  if (docs.length === 0) return;
+  const lock = tx.capabilities.concurrentWriters ? ' FOR UPDATE' : '';
+  const cursor = await tx.query('SELECT last_message_id FROM apply_cursors WHERE ordering_key = ?' + lock, [
+    key,
+  ]);
+  const seqMessageId = cursor[0] ? asBigInt(cursor[0]['last_message_id']) : plan.message.id;
+  const parts = await tx.query(
+    'SELECT MAX(seq_part) AS p FROM outbox_documents WHERE ordering_key = ? AND seq_message_id = ?',
+    [key, seqMessageId],
+  );
+  const next = parts[0]?.['p'] === null || parts[0]?.['p'] === undefined ? 0 : asNumber(parts[0]['p']) + 1;
+  await enqueueDocuments(
+    tx,
+    docs.map((d, i) => ({ ...d, seqMessageId, seqPart: next + i })),
   );
 }
 

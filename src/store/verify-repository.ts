@@ -418,7 +418,7 @@ export const destinationOrderCheck: InvariantCheck = {
         documentId: String(r['document_id']),
         delivered: state === 'delivered',
         deliveredAt: asOptionalString(r['delivered_at']),
-        waiting: state === 'pending' || state === 'delivering',
+        waiting: state !== 'delivered',
       };
     });
     return checkDestinationOrder(facts);

@@ -10,7 +10,10 @@ export interface DeliveryFact {
   readonly delivered: boolean;
   /** When it was delivered (ISO 8601); null while not delivered. */
   readonly deliveredAt: string | null;
-  /** Waiting to be sent (not delivered, not set aside by a person or a quarantine). */
+  /**
+   * Not delivered yet (pending, in flight, quarantined or failed): the outbox holds back the rest of its
+   * key at that destination until it is.
+   */
   readonly waiting: boolean;
 }
 
