@@ -6,6 +6,7 @@ import { CrosswalkError } from '../errors/index.ts';
 import { Inbox, type MllpIngest, startMllpIngest } from '../inbox/index.ts';
 import type { MllpTlsOptions } from '../mllp/index.ts';
 import { createLogger, type Logger, Metrics } from '../observe/index.ts';
+import { type Deliverer, startDeliverer } from '../outbox/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { assertMigrated, migrate, openStore, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
@@ -22,6 +23,8 @@ export interface Running {
   readonly mllpAddress: string;
   /** The apply stage: stored messages → events → inventory and the books. */
   readonly applier: Applier;
+  /** The outbox's deliverer: queued documents → their destinations (files, the ERP). */
+  readonly deliverer: Deliverer;
   /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
   stop(reason?: string): Promise<void>;
 }
@@ -54,6 +57,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];
   let applier: Applier | undefined;
+  let deliverer: Deliverer | undefined;
   try {
     if (options.migrate !== false) {
       const applied = await migrate(store);
@@ -66,6 +70,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
     } catch (e) {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
+    deliverer = await startDeliverer({ store, config, logger, metrics });
     applier = new Applier({
       store,
       tokenKey: loadTokenKey(config.tokenKeyFile),
@@ -104,6 +109,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
     }
   } catch (e) {
     for (const m of mllp) await m.close(1000).catch(() => undefined);
+    await deliverer?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
@@ -129,6 +135,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
     mllp,
     mllpAddress,
     applier: theApplier,
+    deliverer: deliverer!,
     stop(reason = 'stop requested') {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down');
@@ -142,6 +149,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
           await Promise.all(mllp.map((m) => m.close(config.shutdownTimeoutMs)));
           // Then the batch being applied finishes (commits or rolls back whole).
           await theApplier.stop();
+          // Then the call in flight at each destination ends; its outcome is recorded.
+          await deliverer?.stop();
           await app?.close();
         } finally {
           clearTimeout(timer);
