@@ -9,6 +9,7 @@ import Fastify, {
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
+import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { systemRoutes } from './system.ts';
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
   await app.register(messageRoutes, { prefix: '/api', store: deps.store });
+  await app.register(fhirRoutes, { prefix: '/fhir', store: deps.store, version: deps.version });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
