@@ -287,7 +287,7 @@ eachEngine('/fhir', (engine) => {
       const bad = structuredClone(bundle);
       bad.entry[0]!.fullUrl = 'urn:uuid:0d5f1c1e-3a5b-4f62-9a57-9d0f1e0a0b03';
       bad.entry[0]!.resource.identifier = [{ system: 'urn:test:loc', value: 'OR' }];
-      bad.entry[1]!.resource.destination.reference = 'Location?identifier=urn:test:loc|NOWHERE';
+      bad.entry[1]!.resource.destination = { reference: 'Location?identifier=urn:test:loc|NOWHERE' };
       const refused = await app.inject({ method: 'POST', url: '/fhir', headers: FHIR, payload: bad });
       const issue = assertOutcome(refused, 404, 'CW_ERR_FHIR_CONDITIONAL_NO_MATCH');
       assert.deepEqual(issue['expression'], ['Bundle.entry[1]']);
