@@ -31,6 +31,7 @@ const config = loadConfig({
     CROSSWALK_MLLP_PORT: '0',
     CROSSWALK_LOG_LEVEL: 'warn',
     CROSSWALK_TOKEN_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'cw-e2e-')), 'token.key'),
+    ...(process.env['CROSSWALK_APPLY_THREAD'] ? { CROSSWALK_APPLY_THREAD: process.env['CROSSWALK_APPLY_THREAD'] } : {}),
     ...(process.env['CROSSWALK_APPLY_BATCH_SIZE']
       ? { CROSSWALK_APPLY_BATCH_SIZE: process.env['CROSSWALK_APPLY_BATCH_SIZE'] }
       : {}),

@@ -203,6 +203,14 @@ export const SETTINGS = {
     purpose:
       'Messages applied to inventory and the books per transaction; larger batches post faster, smaller ones hold locks for less time.',
   }),
+  applyThread: setting({
+    env: 'CROSSWALK_APPLY_THREAD',
+    flag: '--apply-thread',
+    schema: z.enum(['own', 'main']),
+    default: 'own',
+    purpose:
+      'Where the apply stage runs: "own" gives it a thread (and database connection) of its own, so posting never holds up acknowledgments; "main" runs it on the thread that serves the sockets (an in-memory SQLite database always does).',
+  }),
   dbPoolMax: setting({
     env: 'CROSSWALK_DB_POOL_MAX',
     flag: '--db-pool-max',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { Applier, loadTokenKey } from '../apply/index.ts';
+import { type ApplyStage, ApplyThread } from '../apply/thread.ts';
 import type { Config, MllpInterfaceConfig } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import { Inbox, type MllpIngest, startMllpIngest } from '../inbox/index.ts';
@@ -22,7 +23,7 @@ export interface Running {
   /** host:port of the first MLLP listener. */
   readonly mllpAddress: string;
   /** The apply stage: stored messages → events → inventory and the books. */
-  readonly applier: Applier;
+  readonly applier: ApplyStage;
   /** The outbox's deliverer: queued documents → their destinations (files, the ERP). */
   readonly deliverer: Deliverer;
   /** Stops taking new work, finishes what is in flight (bounded by the shutdown timeout), closes. */
@@ -56,7 +57,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];
-  let applier: Applier | undefined;
+  let applier: ApplyStage | undefined;
   let deliverer: Deliverer | undefined;
   try {
     if (options.migrate !== false) {
@@ -64,19 +65,26 @@ export async function startServer(options: StartOptions): Promise<Running> {
       if (applied.length > 0) logger.info({ applied: applied.map((m) => m.id) }, 'migrations applied');
     }
     await assertMigrated(store);
-    app = await buildApp({ store, logger, metrics, version: options.version });
+    app = await buildApp({ store, logger, metrics, version: options.version, tokenKey: loadTokenKey(config.tokenKeyFile) });
     try {
       await app.listen({ host: config.httpHost, port: config.httpPort });
     } catch (e) {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
     deliverer = await startDeliverer({ store, config, logger, metrics });
-    applier = new Applier({
-      store,
-      tokenKey: loadTokenKey(config.tokenKeyFile),
-      batchSize: config.applyBatchSize,
-      ...applierMetrics(metrics, logger),
-    });
+    const tokenKey = loadTokenKey(config.tokenKeyFile);
+    const hooks = applierMetrics(metrics, logger);
+    applier =
+      config.applyThread === 'own' && !isInMemory(config.databaseUrl)
+        ? await ApplyThread.start({
+            databaseUrl: config.databaseUrl,
+            poolMax: config.dbPoolMax,
+            tokenKey,
+            batchSize: config.applyBatchSize,
+            ...hooks,
+            onExit: (code) => logger.error({ code }, 'apply thread ended unexpectedly; restart the process'),
+          })
+        : new Applier({ store, tokenKey, batchSize: config.applyBatchSize, ...hooks });
     const observer = inboxMetrics(metrics);
     const inbox = new Inbox({
       repository: new InboxRepository(store),
@@ -110,6 +118,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   } catch (e) {
     for (const m of mllp) await m.close(1000).catch(() => undefined);
     await deliverer?.stop().catch(() => undefined);
+    await applier?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await store.close().catch(() => undefined);
     throw e;
@@ -119,7 +128,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
   const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
   const theApplier = applier!;
-  theApplier.start();
+  if (theApplier instanceof Applier) theApplier.start();
   logger.info(
     { http: httpUrl, mllp: mllp.map((m) => `${m.host}:${m.port}`), database: store.target },
     'crosswalk started',
@@ -269,4 +278,9 @@ function applierMetrics(metrics: Metrics, logger: Logger) {
         'apply stage failed; will retry',
       ),
   };
+}
+
+/** An in-memory SQLite database exists only on the connection that opened it: no second thread can reach it. */
+function isInMemory(url: string): boolean {
+  return url === ':memory:' || url === 'sqlite::memory:' || url.includes('mode=memory');
 }

@@ -1,0 +1,54 @@
+/**
+ * The apply stage's own thread: a store connection of its own and an Applier, driven by messages from
+ * the process's main thread (which keeps the sockets: MLLP ingest, HTTP). Started through
+ * thread-entry.mjs, which registers the TypeScript loader first.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isCrosswalkError } from '../errors/index.ts';
+import { openStore } from '../store/index.ts';
+import { Applier } from './applier.ts';
+import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
+
+const port = parentPort!;
+const data = workerData as ApplyThreadData;
+const send = (m: FromApplyThread) => port.postMessage(m);
+const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : ((e as { code?: string }).code ?? null));
+
+try {
+  const store = await openStore(data.databaseUrl, { poolMax: data.poolMax });
+  const applier = new Applier({
+    store,
+    tokenKey: data.tokenKey,
+    batchSize: data.batchSize,
+    ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
+    ...(data.gatherMs !== undefined ? { gatherMs: data.gatherMs } : {}),
+    onBatch: (stats) => send({ type: 'batch', stats }),
+    onError: (e) => send({ type: 'error', code: codeOf(e), message: (e as Error).message ?? String(e) }),
+  });
+  port.on('message', (m: ToApplyThread) => {
+    switch (m.type) {
+      case 'notify':
+        applier.notify();
+        break;
+      case 'invalidate':
+        applier.invalidate();
+        break;
+      case 'idle':
+        void applier.idle().then(() => send({ type: 'done', id: m.id }));
+        break;
+      case 'stop':
+        void applier
+          .stop()
+          .then(() => store.close())
+          .finally(() => {
+            send({ type: 'done', id: m.id });
+            port.close();
+          });
+        break;
+    }
+  });
+  applier.start();
+  send({ type: 'ready' });
+} catch (e) {
+  send({ type: 'failed-to-start', code: codeOf(e), message: (e as Error).message ?? String(e) });
+}

@@ -1,0 +1,120 @@
+import { Worker } from 'node:worker_threads';
+import { CrosswalkError } from '../errors/index.ts';
+import type { BatchStats } from './applier.ts';
+import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
+
+/** What the runtime needs of the apply stage, whether it runs on the main thread or its own. */
+export interface ApplyStage {
+  /** New messages were committed: look for work soon. */
+  notify(): void;
+  /** The active release or master data changed: drop what is cached. */
+  invalidate(): void;
+  /** Resolves once the loop has nothing in flight. */
+  idle(): Promise<void>;
+  /** Stops after the batch in flight (its transaction commits or rolls back whole). */
+  stop(): Promise<void>;
+}
+
+export interface ApplyThreadOptions extends ApplyThreadData {
+  readonly onBatch?: (stats: BatchStats) => void;
+  readonly onError?: (error: { code: string | null; message: string }) => void;
+  /** The thread ended without being asked to (a crash): the caller decides whether to restart. */
+  readonly onExit?: (code: number) => void;
+}
+
+/**
+ * The apply stage on a thread of its own, so interpreting, valuing and posting do not compete with the
+ * sockets for the main thread: the inbox keeps acknowledging while a batch is posted. The database is
+ * the only thing the two threads share (each has its own connection), and it is also the queue: a thread
+ * that dies loses nothing; the next one starts from the cursors.
+ */
+export class ApplyThread implements ApplyStage {
+  private readonly waiting = new Map<number, () => void>();
+  private next = 1;
+  private exited = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly options: ApplyThreadOptions,
+  ) {}
+
+  static start(options: ApplyThreadOptions): Promise<ApplyThread> {
+    const data: ApplyThreadData = {
+      databaseUrl: options.databaseUrl,
+      poolMax: options.poolMax,
+      tokenKey: options.tokenKey,
+      batchSize: options.batchSize,
+      ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+      ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),
+    };
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: data });
+    const thread = new ApplyThread(worker, options);
+    return new Promise((resolve, reject) => {
+      const early = (code: number) =>
+        reject(
+          new CrosswalkError('CW_ERR_APPLY_INTERNAL', {
+            reason: `apply thread exited with ${code} at start`,
+          }),
+        );
+      worker.once('exit', early);
+      worker.on('message', (m: FromApplyThread) => {
+        if (m.type === 'ready') {
+          worker.off('exit', early);
+          worker.on('exit', (code) => thread.exit(code));
+          resolve(thread);
+        } else if (m.type === 'failed-to-start') {
+          worker.off('exit', early);
+          void worker.terminate();
+          reject(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `apply thread: ${m.message}` }));
+        } else thread.receive(m);
+      });
+      worker.on('error', (e) => options.onError?.({ code: null, message: e.message }));
+    });
+  }
+
+  private receive(m: FromApplyThread): void {
+    if (m.type === 'batch') this.options.onBatch?.(m.stats);
+    else if (m.type === 'error') this.options.onError?.(m);
+    else if (m.type === 'done') {
+      this.waiting.get(m.id)?.();
+      this.waiting.delete(m.id);
+    }
+  }
+
+  private exit(code: number): void {
+    this.exited = true;
+    for (const done of this.waiting.values()) done();
+    this.waiting.clear();
+    this.options.onExit?.(code);
+  }
+
+  private post(m: ToApplyThread): void {
+    if (!this.exited) this.worker.postMessage(m);
+  }
+
+  private ask(type: 'idle' | 'stop'): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.post({ type, id });
+    });
+  }
+
+  notify(): void {
+    this.post({ type: 'notify' });
+  }
+
+  invalidate(): void {
+    this.post({ type: 'invalidate' });
+  }
+
+  idle(): Promise<void> {
+    return this.ask('idle');
+  }
+
+  async stop(): Promise<void> {
+    await this.ask('stop');
+    if (!this.exited) await this.worker.terminate();
+  }
+}
