@@ -65,10 +65,26 @@ function bad(position: string, value: string): CrosswalkError {
   });
 }
 
+/**
+ * Parsed times per zone and value: the lines of a message, and the messages of a feed, repeat the same
+ * few times. Bounded (cleared when full); only successes are kept, so errors still name their position.
+ */
+const parsed = new Map<string, Hl7Instant>();
+
 /** Parses an HL7 time; '' gives null; anything else malformed throws CW_ERR_INTERPRET_BAD_TIMESTAMP. */
 export function parseHl7Time(value: string, timeZone: string, position: string): Hl7Instant | null {
   const v = value.trim();
   if (v === '') return null;
+  const key = `${timeZone}\u0000${v}`;
+  const hit = parsed.get(key);
+  if (hit !== undefined) return hit;
+  const r = parseNonEmpty(v, timeZone, position);
+  if (parsed.size >= 20_000) parsed.clear();
+  parsed.set(key, r);
+  return r;
+}
+
+function parseNonEmpty(v: string, timeZone: string, position: string): Hl7Instant {
   const m = TS.exec(v);
   if (m === null) throw bad(position, v);
   const [, y, mo = '01', d = '01', h = '00', mi = '00', s, frac, offset] = m;

@@ -166,6 +166,19 @@ export function postableAccount(ctx: LedgerContext, entity: string, code: string
   return a;
 }
 
+const byRole = new WeakMap<LedgerContext, Map<AccountRole, Account[]>>();
+
+/** The chart's accounts with a role (a context is immutable, so the answer is kept per context). */
 export function accountsWithRole(ctx: LedgerContext, role: AccountRole): Account[] {
-  return [...ctx.accounts.values()].filter((a) => a.role === role);
+  let roles = byRole.get(ctx);
+  if (roles === undefined) {
+    roles = new Map();
+    byRole.set(ctx, roles);
+  }
+  let found = roles.get(role);
+  if (found === undefined) {
+    found = [...ctx.accounts.values()].filter((a) => a.role === role);
+    roles.set(role, found);
+  }
+  return [...found];
 }

@@ -58,6 +58,15 @@ const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const DIMENSION_SET: ReadonlySet<string> = new Set(DIMENSION_KEYS);
 
+/** A batch stamps every entry with one postedAt: the last one that passed is not checked again. */
+let lastPostedAt = '';
+
+function isTimestamp(v: unknown): boolean {
+  if (typeof v !== 'string' || !ISO_TIMESTAMP.test(v)) return false;
+  lastPostedAt = v;
+  return true;
+}
+
 function bad(entry: string, reason: string): CrosswalkError {
   return new CrosswalkError('CW_ERR_LEDGER_BAD_ENTRY', { entry, reason });
 }
@@ -68,7 +77,18 @@ function checkText(id: string, what: string, value: string, max = MAX_TEXT): voi
   if (CONTROL.test(value)) throw bad(id, `${what} contains control characters`);
 }
 
+/** Dimension objects already checked: journalize hands the same object to both lines of an entry. */
+const checkedDimensions = new WeakMap<Dimensions, Dimensions>();
+
 function checkDimensions(id: string, lineNo: number, dims: Dimensions): Dimensions {
+  const seen = checkedDimensions.get(dims);
+  if (seen !== undefined) return seen;
+  const checked = checkDimensionsOnce(id, lineNo, dims);
+  checkedDimensions.set(dims, checked);
+  return checked;
+}
+
+function checkDimensionsOnce(id: string, lineNo: number, dims: Dimensions): Dimensions {
   const out: Partial<Record<DimensionKey, string>> = {};
   for (const key of Object.keys(dims).sort()) {
     if (!DIMENSION_SET.has(key)) throw bad(id, `line ${lineNo}: unknown dimension ${key}`);
@@ -92,7 +112,7 @@ function assemble(
   checkText(id, 'source event id', draft.sourceEventId);
   checkText(id, 'rule id', draft.ruleId);
   checkText(id, 'description', draft.description);
-  if (typeof draft.postedAt !== 'string' || !ISO_TIMESTAMP.test(draft.postedAt)) {
+  if (draft.postedAt !== lastPostedAt && !isTimestamp(draft.postedAt)) {
     throw bad(id, `postedAt ${String(draft.postedAt)} is not an ISO-8601 timestamp with a zone`);
   }
   if (draft.groupId != null) checkText(id, 'group id', draft.groupId);

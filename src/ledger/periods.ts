@@ -57,8 +57,28 @@ export interface PeriodResolution {
   readonly accountingDate: IsoDate;
 }
 
+/**
+ * Resolutions per period list: a batch resolves the same few (entity, date) pairs for thousands of
+ * entries against one list, which is read once per batch and never changed in place.
+ */
+const resolved = new WeakMap<readonly FiscalPeriod[], Map<string, PeriodResolution>>();
+
 /** Where an event of `entity` dated `date` is booked. */
 export function periodFor(entity: string, date: IsoDate, periods: readonly FiscalPeriod[]): PeriodResolution {
+  let memo = resolved.get(periods);
+  if (memo === undefined) {
+    memo = new Map();
+    resolved.set(periods, memo);
+  }
+  const key = `${entity}\u0000${date}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const r = resolvePeriod(entity, date, periods);
+  if (memo.size < 10_000) memo.set(key, r);
+  return r;
+}
+
+function resolvePeriod(entity: string, date: IsoDate, periods: readonly FiscalPeriod[]): PeriodResolution {
   if (!isIsoDate(date)) {
     throw new CrosswalkError('CW_ERR_LEDGER_NO_PERIOD', { entity, date });
   }

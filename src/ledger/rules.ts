@@ -222,6 +222,38 @@ function resolveCostCenter(rule: PostingRule, source: CostCenterSource, inBook: 
  * Whether the accounts take postings for the entity is checked when the entry is built.
  */
 export function determineAccounts(input: RuleInput, table: RuleTable, ctx: LedgerContext): Determination {
+  // Pure in (input, table, ctx), and a feed repeats a few hundred combinations: kept per table and chart.
+  let perCtx = determined.get(table);
+  if (perCtx === undefined) {
+    perCtx = new WeakMap();
+    determined.set(table, perCtx);
+  }
+  let memo = perCtx.get(ctx);
+  if (memo === undefined) {
+    memo = new Map();
+    perCtx.set(ctx, memo);
+  }
+  const k = [
+    input.eventType,
+    input.entity,
+    input.itemCategory ?? '',
+    input.revenueCode ?? '',
+    input.counterparty ?? '',
+    input.costCenter ?? '',
+    input.stockCostCenter ?? '',
+    input.counterpartyStockCostCenter ?? '',
+  ].join('\u0000');
+  const hit = memo.get(k);
+  if (hit !== undefined) return hit;
+  const d = determine(input, table, ctx);
+  if (memo.size >= 20_000) memo.clear();
+  memo.set(k, d);
+  return d;
+}
+
+const determined = new WeakMap<RuleTable, WeakMap<LedgerContext, Map<string, Determination>>>();
+
+function determine(input: RuleInput, table: RuleTable, ctx: LedgerContext): Determination {
   entityOf(ctx, input.entity);
   if (input.counterparty != null) entityOf(ctx, input.counterparty);
   const rule = findRule(input, table);
