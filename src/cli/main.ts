@@ -5,6 +5,7 @@ import { exportCommand } from './commands/export.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { outboxCommand } from './commands/outbox.ts';
 import { releaseCommand } from './commands/release.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   ledgerCommand(program);
   replayCommand(program);
   exportCommand(program);
+  outboxCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

@@ -12,6 +12,7 @@ import type { Store } from '../store/index.ts';
 import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
+import { outboxRoutes } from './outbox.ts';
 import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
@@ -99,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
   await app.register(messageRoutes, { prefix: '/api', store: deps.store });
+  await app.register(outboxRoutes, { prefix: '/api', store: deps.store });
   await app.register(fhirRoutes, { prefix: '/fhir', store: deps.store, version: deps.version });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

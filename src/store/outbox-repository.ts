@@ -590,3 +590,23 @@ export async function deliveredInOrder(
     { seqMessageId: 'bigint', seqPart: 'int' },
   );
 }
+
+export interface DestinationOverview extends DestinationRow {
+  readonly depth: number;
+  readonly oldestCreatedAt: string | null;
+  readonly byState: Readonly<Record<DeliveryState, number>>;
+}
+
+/** Every destination with its queue figures (for `outbox list` and GET /api/outbox/destinations). */
+export async function destinationOverview(db: SqlExecutor): Promise<DestinationOverview[]> {
+  const out: DestinationOverview[] = [];
+  for (const d of await listDestinations(db)) out.push({ ...d, ...(await queueFigures(db, d.name)) });
+  return out;
+}
+
+/** The destination, or CW_ERR_OUTBOX_UNKNOWN_DESTINATION. */
+export async function requireDestination(db: SqlExecutor, name: string): Promise<DestinationRow> {
+  const d = await getDestination(db, name);
+  if (!d) throw new CrosswalkError('CW_ERR_OUTBOX_UNKNOWN_DESTINATION', { name });
+  return d;
+}
