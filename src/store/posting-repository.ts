@@ -6,6 +6,7 @@ import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/
 import { documentsForBatch } from '../outbox/documents.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
+import { recordLatePostings } from './late-postings.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt, asBytes } from './values.ts';
@@ -495,6 +496,8 @@ export async function saveBatch(
     `ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, mapping_release_id = excluded.mapping_release_id,
        event_count = excluded.event_count, exception_id = excluded.exception_id, processed_at = excluded.processed_at`,
   );
+  // Events posted past a closed period: one work item per entity and period for the controller.
+  await recordLatePostings(tx, key, plans, at);
   // What the batch owes other systems, written with its effects (see outbox/documents.ts).
   await enqueueDocuments(tx, documentsForBatch(key, plans, at));
   const last = plans.at(-1);
