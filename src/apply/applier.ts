@@ -1,6 +1,6 @@
 import { CrosswalkError } from '../errors/index.ts';
 import { buildCatalog, type InventoryState, positionKey, serialKey } from '../inventory/index.ts';
-import { createLedgerContext } from '../ledger/index.ts';
+import { createLedgerContext, type FiscalPeriod } from '../ledger/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
 import type { Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
@@ -12,15 +12,18 @@ import {
   loadRelease,
   nextMessages,
   orderingKeys,
+  readCursor,
   saveBatch,
   takeCursor,
 } from '../store/posting-repository.ts';
 import {
   type ApplyContext,
   type EncounterState,
+  type Interpretation,
   interpretStored,
   type MessagePlan,
   planMessage,
+  type StoredMessage,
   touchedBy,
 } from './plan.ts';
 import { rulesFromRelease } from './rules.ts';
@@ -145,54 +148,55 @@ export class Applier {
     return this.context;
   }
 
-  /** Applies one batch of one ordering key; returns how many messages it took (0: nothing to do). */
+  /**
+   * Applies one batch of one ordering key; returns how many messages it took (0: nothing to do).
+   *
+   * The work is done before the write lock is taken: the messages, the stock positions and encounters
+   * they touch and the periods are read, interpreted and planned outside any transaction. The write
+   * transaction then re-reads what the plan depended on (the key's cursor, the active release, the
+   * periods, the touched positions, serials and encounters — locked on PostgreSQL) and writes only if
+   * nothing moved in between; otherwise it plans again inside the transaction, on what it now holds.
+   * Either way the effects are those of planning against the state they are written over, and the lock
+   * is held for the writes alone, so the inbox's commits (and their ACKs) do not wait for interpretation.
+   */
   async applyBatch(key: string): Promise<number> {
     const base = await this.staticContext();
     if (!base) return 0;
     const started = performance.now();
     const at = this.clock().toISOString();
+    const cursor = await readCursor(this.store, key);
+    const messages = await nextMessages(this.store, key, cursor, this.batchSize);
+    if (messages.length === 0) return 0;
+    const periods = await listPeriods(this.store);
+    const ctx: ApplyContext = { ...base, periods, postedAt: at };
+    const interpretations = messages.map((m) => interpretStored(m, ctx));
+    const touched = touchedBy(interpretations);
+    const snapshot = await loadInventoryState(this.store, touched);
+    const seenEncounters = await loadEncounters(this.store, touched.encounterTokens);
+    let planned = planBatch(messages, interpretations, snapshot, seenEncounters, ctx);
+
     let stats: BatchStats | undefined;
     const taken = await this.store.transaction(async (tx) => {
-      const cursor = await takeCursor(tx, key, at);
-      if (cursor === null) return 0;
-      const messages = await nextMessages(tx, key, cursor, this.batchSize);
-      if (messages.length === 0) return 0;
-      const ctx: ApplyContext = { ...base, periods: await listPeriods(tx), postedAt: at };
-      const interpretations = messages.map((m) => interpretStored(m, ctx));
-      const touched = touchedBy(interpretations);
-      const loaded = await loadInventoryState(tx, touched);
-      // The batch's positions and serials, updated message by message. Each message is planned on a
-      // small state holding only what it touches: the engine copies its state per call, and a call
-      // per message on the whole batch's state would cost O(batch²).
-      const positions = new Map(loaded.positions);
-      const serials = new Map(loaded.serials);
-      const encounters = new Map<string, EncounterState>(await loadEncounters(tx, touched.encounterTokens));
-      const plans: MessagePlan[] = [];
-      messages.forEach((m, i) => {
-        const interpretation = interpretations[i]!;
-        const mine = touchedBy([interpretation]);
-        const small: InventoryState = {
-          positions: pick(
-            positions,
-            mine.positions.map((k) => positionKey(k.itemCode, k.parLocationCode)),
-          ),
-          serials: pick(
-            serials,
-            mine.serials.map((k) => serialKey(k.itemCode, k.serialNumber)),
-          ),
-          applied: new Map(),
-          lines: new Map(),
-        };
-        const r = planMessage(m, interpretation, small, ctx, encounters);
-        plans.push(r.plan);
-        if (r.plan.kind === 'applied') {
-          for (const [k, v] of r.state.positions) positions.set(k, v);
-          for (const [k, v] of r.state.serials) serials.set(k, v);
-          for (const e of r.plan.encounters) encounters.set(e.token, e);
-        }
-      });
-      const state: InventoryState = { positions, serials, applied: new Map(), lines: new Map() };
-      await saveBatch(tx, key, plans, state, base.release.id, at);
+      const now = await takeCursor(tx, key, at);
+      // Another process took these messages (PostgreSQL), or holds the key right now: nothing to do here.
+      if (now === null || now !== cursor) return 0;
+      if ((await activeReleaseId(tx)) !== base.release.id) {
+        this.invalidate();
+        return 0;
+      }
+      const held = await loadInventoryState(tx, touched);
+      const heldEncounters = await loadEncounters(tx, touched.encounterTokens);
+      const heldPeriods = await listPeriods(tx);
+      if (
+        !sameInventory(snapshot, held) ||
+        !sameEncounters(seenEncounters, heldEncounters) ||
+        !samePeriods(periods, heldPeriods)
+      ) {
+        const again: ApplyContext = { ...base, periods: heldPeriods, postedAt: at };
+        planned = planBatch(messages, interpretations, held, heldEncounters, again);
+      }
+      await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
+      const plans = planned.plans;
       const applied = plans.filter((p) => p.kind === 'applied');
       stats = {
         orderingKey: key,
@@ -275,6 +279,89 @@ export class Applier {
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
+}
+
+/**
+ * Plans a batch message by message on the state the previous messages left. Each message is planned on a
+ * small state holding only what it touches: the engine copies its state per call, and a call per message
+ * on the whole batch's state would cost O(batch²).
+ */
+function planBatch(
+  messages: readonly StoredMessage[],
+  interpretations: readonly Interpretation[],
+  loaded: InventoryState,
+  loadedEncounters: ReadonlyMap<string, EncounterState>,
+  ctx: ApplyContext,
+): { plans: MessagePlan[]; state: InventoryState } {
+  const positions = new Map(loaded.positions);
+  const serials = new Map(loaded.serials);
+  const encounters = new Map(loadedEncounters);
+  const plans: MessagePlan[] = [];
+  messages.forEach((m, i) => {
+    const interpretation = interpretations[i]!;
+    const mine = touchedBy([interpretation]);
+    const small: InventoryState = {
+      positions: pick(
+        positions,
+        mine.positions.map((k) => positionKey(k.itemCode, k.parLocationCode)),
+      ),
+      serials: pick(
+        serials,
+        mine.serials.map((k) => serialKey(k.itemCode, k.serialNumber)),
+      ),
+      applied: new Map(),
+      lines: new Map(),
+    };
+    const r = planMessage(m, interpretation, small, ctx, encounters);
+    plans.push(r.plan);
+    if (r.plan.kind === 'applied') {
+      for (const [k, v] of r.state.positions) positions.set(k, v);
+      for (const [k, v] of r.state.serials) serials.set(k, v);
+      for (const e of r.plan.encounters) encounters.set(e.token, e);
+    }
+  });
+  return { plans, state: { positions, serials, applied: new Map(), lines: new Map() } };
+}
+
+function sameInventory(a: InventoryState, b: InventoryState): boolean {
+  if (a.positions.size !== b.positions.size || a.serials.size !== b.serials.size) return false;
+  for (const [k, p] of a.positions) {
+    const q = b.positions.get(k);
+    if (!q || q.quantity !== p.quantity || q.value !== p.value || q.currency !== p.currency) return false;
+    if (q.lots.size !== p.lots.size) return false;
+    for (const [lot, n] of p.lots) if (q.lots.get(lot) !== n) return false;
+  }
+  for (const [k, s] of a.serials) {
+    const t = b.serials.get(k);
+    if (!t || t.status !== s.status || t.parLocationCode !== s.parLocationCode || t.lotNumber !== s.lotNumber)
+      return false;
+  }
+  return true;
+}
+
+function sameEncounters(
+  a: ReadonlyMap<string, EncounterState>,
+  b: ReadonlyMap<string, EncounterState>,
+): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, e] of a) if (b.get(k)?.lastEventId !== e.lastEventId) return false;
+  return true;
+}
+
+function samePeriods(a: readonly FiscalPeriod[], b: readonly FiscalPeriod[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((p, i) => {
+      const q = b[i]!;
+      return (
+        p.entityCode === q.entityCode &&
+        p.id === q.id &&
+        p.status === q.status &&
+        p.startDate === q.startDate &&
+        p.endDate === q.endDate
+      );
+    })
+  );
 }
 
 function pick<V>(from: ReadonlyMap<string, V>, keys: readonly string[]): Map<string, V> {

@@ -199,6 +199,15 @@ export async function takeCursor(tx: SqlExecutor, key: string, at: string): Prom
   return rows[0] ? asBigInt(rows[0].last_message_id) : null;
 }
 
+/** Where the apply stage stands on a key (0 before its first batch), read without taking the cursor. */
+export async function readCursor(db: SqlExecutor, key: string): Promise<bigint> {
+  const rows = await db.query<{ last_message_id: unknown }>(
+    'SELECT last_message_id FROM apply_cursors WHERE ordering_key = ?',
+    [key],
+  );
+  return rows[0] ? asBigInt(rows[0].last_message_id) : 0n;
+}
+
 export async function nextMessages(
   tx: SqlExecutor,
   key: string,
