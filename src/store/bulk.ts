@@ -21,9 +21,15 @@ export async function insertRows(
   const keys = Object.keys(records[0]!);
   const columns = keys.map(snakeCase).join(', ');
   const row = `(${keys.map(() => '?').join(', ')})`;
-  const perStatement = Math.max(1, Math.min(500, Math.floor(MAX_PARAMS / keys.length)));
-  for (let i = 0; i < records.length; i += perStatement) {
-    const chunk = records.slice(i, i + perStatement);
+  // Chunks are powers of two (137 rows: 128 + 8 + 1), so a table is written by at most ten distinct
+  // statements, which the SQLite adapter prepares once and reuses, instead of one per batch size.
+  let perStatement = 1;
+  while (perStatement * 2 <= Math.min(512, Math.floor(MAX_PARAMS / keys.length))) perStatement *= 2;
+  for (let i = 0; i < records.length; ) {
+    let size = perStatement;
+    while (size > records.length - i) size /= 2;
+    const chunk = records.slice(i, i + size);
+    i += size;
     const params: SqlValue[] = [];
     for (const r of chunk) for (const k of keys) params.push((r as Record<string, SqlValue>)[k] ?? null);
     await tx.execute(

@@ -23,6 +23,8 @@ function bind(params: readonly SqlValue[]): unknown[] {
   });
 }
 
+const STATEMENT_CACHE_MAX = 256;
+
 export interface SqliteOptions {
   /** Milliseconds a writer waits for another process's write lock before failing. */
   readonly busyTimeoutMs?: number;
@@ -60,13 +62,22 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Prepared statements by text, least recently used first out: hot statements stay prepared, and SQL
+   * built per call (IN lists of varying length) cannot grow the cache without bound.
+   */
   private prepare(sql: string): Statement {
     let s = this.statements.get(sql);
-    if (!s) {
+    if (s) {
+      this.statements.delete(sql);
+    } else {
       s = this.db.prepare(sql);
       if (s.reader) s.safeIntegers(true);
-      this.statements.set(sql, s);
+      if (this.statements.size >= STATEMENT_CACHE_MAX) {
+        this.statements.delete(this.statements.keys().next().value!);
+      }
     }
+    this.statements.set(sql, s);
     return s;
   }
 
