@@ -5,7 +5,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCrosswalkError } from '../errors/index.ts';
-import { openStore } from '../store/index.ts';
+import { openStore, parseDatabaseUrl } from '../store/index.ts';
+import { adoptWriterLock } from '../store/writer-lock.ts';
 import { Applier } from './applier.ts';
 import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
 
@@ -15,7 +16,10 @@ const send = (m: FromApplyThread) => port.postMessage(m);
 const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : ((e as { code?: string }).code ?? null));
 
 try {
-  const store = await openStore(data.databaseUrl, { poolMax: data.poolMax });
+  const target = parseDatabaseUrl(data.databaseUrl);
+  if (target.engine === 'sqlite' && data.sqliteWriterLock)
+    adoptWriterLock(target.path, data.sqliteWriterLock);
+  const store = await openStore(target, { poolMax: data.poolMax });
   const applier = new Applier({
     store,
     tokenKey: data.tokenKey,

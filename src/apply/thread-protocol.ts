@@ -8,6 +8,8 @@ export interface ApplyThreadData {
   readonly batchSize: number;
   readonly pollMs?: number;
   readonly gatherMs?: number;
+  /** The main thread's writer lock for an SQLite file (see store/writer-lock.ts). */
+  readonly sqliteWriterLock?: SharedArrayBuffer;
 }
 
 /** Main → apply thread. `id` pairs an answer with its question. */

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
+import { parseDatabaseUrl } from '../store/index.ts';
+import { type WriterLock, writerLockFor } from '../store/writer-lock.ts';
 import type { BatchStats } from './applier.ts';
 import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
 
@@ -33,12 +35,17 @@ export class ApplyThread implements ApplyStage {
   private next = 1;
   private exited = false;
 
+  private stopping = false;
+
   private constructor(
     private readonly worker: Worker,
     private readonly options: ApplyThreadOptions,
+    private readonly lock: WriterLock | null,
   ) {}
 
   static start(options: ApplyThreadOptions): Promise<ApplyThread> {
+    const target = parseDatabaseUrl(options.databaseUrl);
+    const lock = target.engine === 'sqlite' ? writerLockFor(target.path) : null;
     const data: ApplyThreadData = {
       databaseUrl: options.databaseUrl,
       poolMax: options.poolMax,
@@ -46,9 +53,10 @@ export class ApplyThread implements ApplyStage {
       batchSize: options.batchSize,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),
+      ...(lock ? { sqliteWriterLock: lock.buffer } : {}),
     };
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: data });
-    const thread = new ApplyThread(worker, options);
+    const thread = new ApplyThread(worker, options, lock);
     return new Promise((resolve, reject) => {
       const early = (code: number) =>
         reject(
@@ -83,9 +91,11 @@ export class ApplyThread implements ApplyStage {
 
   private exit(code: number): void {
     this.exited = true;
+    // A thread that died inside a transaction still holds the writer lock; SQLite rolled it back.
+    if (!this.stopping) this.lock?.forceRelease();
     for (const done of this.waiting.values()) done();
     this.waiting.clear();
-    this.options.onExit?.(code);
+    if (!this.stopping) this.options.onExit?.(code);
   }
 
   private post(m: ToApplyThread): void {
@@ -114,6 +124,7 @@ export class ApplyThread implements ApplyStage {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.ask('stop');
     if (!this.exited) await this.worker.terminate();
   }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CrosswalkError } from '../errors/index.ts';
 import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import { type WriterLock, writerLockFor } from './writer-lock.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -43,12 +44,14 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Statement>();
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly writer: WriterLock | null;
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.target = `sqlite:${path}`;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
+      this.writer = path === ':memory:' ? null : writerLockFor(path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10000}`);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
@@ -125,17 +128,34 @@ export class SqliteStore implements Store {
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
-    return this.exclusive(() => this.runExecute(sql, params));
+    return this.exclusive(() => this.writing(() => this.runExecute(sql, params)));
   }
 
   executeScript(sql: string): Promise<void> {
-    return this.exclusive(() => {
-      this.db.exec(sql);
-    });
+    return this.exclusive(() =>
+      this.writing(() => {
+        this.db.exec(sql);
+      }),
+    );
+  }
+
+  /** Runs `fn` holding the process's writer lock for this file (see writer-lock.ts). */
+  private async writing<T>(fn: () => Promise<T> | T): Promise<T> {
+    if (this.writer === null) return fn();
+    await this.writer.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.writer.release();
+    }
   }
 
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
+    return this.exclusive(() => this.writing(() => this.inTransaction(fn)));
+  }
+
+  private inTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return (async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(this.executor());
@@ -145,7 +165,7 @@ export class SqliteStore implements Store {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw e;
       }
-    });
+    })();
   }
 
   /**
