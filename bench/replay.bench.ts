@@ -8,17 +8,18 @@
  *   npm run bench -- replay [--engine=sqlite|postgres] [--messages=N] [--rounds=N]
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { staticContextFor } from '../src/apply/applier.ts';
 import { Applier, setUpDemoBooks } from '../src/apply/index.ts';
 import { interpretStored } from '../src/apply/plan.ts';
-import { replayDiff } from '../src/apply/replay.ts';
+import { runReplay } from '../src/apply/replay-run.ts';
 import { generateDemoHealthSystem, generateDftP03Batch } from '../src/demo/index.ts';
 import { parseMessage } from '../src/hl7v2/index.ts';
 import { InboxRepository } from '../src/store/inbox-repository.ts';
 import { migrate, openStore } from '../src/store/index.ts';
 import { loadMasterData } from '../src/store/master-data.ts';
 import { activeReleaseId, listPeriods, loadRelease } from '../src/store/posting-repository.ts';
-import { postedFactsFor, processedMessagesBetween } from '../src/store/replay-repository.ts';
+import { processedMessagesBetween } from '../src/store/replay-repository.ts';
 import { arg, freshDb, withUniqueControlIds } from './harness.ts';
 import { fmt, median } from './stats.ts';
 
@@ -33,6 +34,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(`${engine}: ${fmt(n)} DFT^P03 (5 FT1) per round, ${rounds} rounds`);
   const apply: number[] = [];
   const replay: number[] = [];
+  const replayOne: number[] = [];
   const interpretOnly: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const db = await freshDb(engine, `replay${r}`);
@@ -66,28 +68,32 @@ export async function run(args: string[]): Promise<void> {
       const applied = await new Applier({ store, tokenKey: KEY }).drain();
       apply.push(applied / ((performance.now() - t) / 1000));
 
-      const release = (await loadRelease(store, (await activeReleaseId(store))!))!;
+      const releaseId = (await activeReleaseId(store))!;
+      const release = (await loadRelease(store, releaseId))!;
       const periods = await listPeriods(store);
       const ctx = { ...(await staticContextFor(store, release, KEY)), periods, postedAt: at };
-      t = performance.now();
-      const messages = await processedMessagesBetween(store, '0000', '9999');
-      let changed = 0;
-      for (let i = 0; i < messages.length; i += 2000) {
-        const part = messages.slice(i, i + 2000);
-        const report = replayDiff(
-          part,
-          ctx,
-          await postedFactsFor(
-            store,
-            part.map((m) => m.id),
-          ),
-          periods,
-        );
-        changed += report.entries.changed + report.entries.added + report.entries.removed;
+      for (const [threads, into] of [
+        [0, replayOne],
+        [availableParallelism(), replay],
+      ] as const) {
+        t = performance.now();
+        const report = await runReplay({
+          store,
+          databaseUrl: db.url,
+          releaseId,
+          tokenKey: KEY,
+          from: '0000',
+          to: '9999',
+          at,
+          threads,
+        });
+        const changed = report.entries.changed + report.entries.added + report.entries.removed;
+        if (changed !== 0) throw new Error(`replay under the active release found ${changed} differences`);
+        if (report.messages !== n) throw new Error(`replay saw ${report.messages} of ${n} messages`);
+        into.push(n / ((performance.now() - t) / 1000));
       }
-      if (changed !== 0) throw new Error(`replay under the active release found ${changed} differences`);
-      replay.push(messages.length / ((performance.now() - t) / 1000));
 
+      const messages = await processedMessagesBetween(store, '0000', '9999');
       t = performance.now();
       for (const m of messages) interpretStored(m, ctx);
       interpretOnly.push(messages.length / ((performance.now() - t) / 1000));
@@ -100,7 +106,7 @@ export async function run(args: string[]): Promise<void> {
     `apply  (drain)              ${fmt(median(apply))} msg/s median [${apply.map((x) => fmt(x)).join(', ')}]`,
   );
   console.log(
-    `replay (read, re-derive, diff) ${fmt(median(replay))} msg/s median [${replay.map((x) => fmt(x)).join(', ')}]`,
+    `replay (read, re-derive, diff) ${fmt(median(replay))} msg/s median [${replay.map((x) => fmt(x)).join(', ')}] on ${availableParallelism()} threads; ${fmt(median(replayOne))} msg/s on this thread alone`,
   );
   console.log(
     `peer: parse + interpret only ${fmt(median(interpretOnly))} msg/s; apply is ${(median(apply) / median(interpretOnly)).toFixed(2)}x, replay ${(median(replay) / median(interpretOnly)).toFixed(2)}x of it`,

@@ -1,12 +1,21 @@
-import type { CanonicalEvent } from '../canonical/index.ts';
+import { type CanonicalEvent, eventFromJson, eventsToJson } from '../canonical/index.ts';
 import { type FiscalPeriod, type JournalEntry, journalize } from '../ledger/index.ts';
 import { type ApplyContext, amountOf, interpretStored, postingInput, type StoredMessage } from './plan.ts';
 import { POSTING_TYPE } from './rules.ts';
 
+/** An event as stored: its id, type and release, and its JSON text (parsed only when it must be). */
+export interface PostedEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly mappingReleaseId: string;
+  /** The text `eventsToJson` wrote (PostgreSQL's jsonb may give it back with keys reordered). */
+  readonly text: string;
+}
+
 /** What was posted for the messages of a replay window, as the diff needs it. */
 export interface PostedFacts {
   /** Events stored per inbound message id. */
-  readonly eventsByMessage: ReadonlyMap<bigint, readonly CanonicalEvent[]>;
+  readonly eventsByMessage: ReadonlyMap<bigint, readonly PostedEvent[]>;
   /** Posted entries (with lines) per source event id. */
   readonly entriesByEvent: ReadonlyMap<string, readonly JournalEntry[]>;
   /** Σ value of the stock movements posted per event (negative for issues). */
@@ -51,6 +60,8 @@ export interface ReplayReport {
   readonly lines: { readonly added: number; readonly removed: number; readonly changed: number };
   /** Only the account × cost center pairs whose net differs. */
   readonly byAccount: readonly AccountDelta[];
+  /** Every account × cost center pair the window touched, differing or not (what reports merge on). */
+  readonly accounts: readonly AccountDelta[];
   readonly firstDifferences: readonly Difference[];
   /** Events whose stock value had no posted movement to reuse (the message had failed before). */
   readonly estimated: number;
@@ -76,6 +87,16 @@ function stable(v: unknown): string {
 
 /** An event as comparable: everything but which release interpreted it. */
 const eventShape = (e: CanonicalEvent) => stable({ ...e, mappingReleaseId: undefined });
+
+/**
+ * Whether the candidate's event is the posted one (but for the release that derived it). Fast path:
+ * the candidate written as the posted one would have been is the same text; the keys of a jsonb read
+ * back from PostgreSQL may come in another order, so a different text is compared by content.
+ */
+function sameEvent(candidate: CanonicalEvent, posted: PostedEvent): boolean {
+  if (eventsToJson({ ...candidate, mappingReleaseId: posted.mappingReleaseId }) === posted.text) return true;
+  return eventShape(candidate) === eventShape(eventFromJson(posted.text));
+}
 
 const lineShape = (e: JournalEntry) =>
   e.lines
@@ -151,7 +172,7 @@ export function replayDiff(
       if (!c) {
         events.removed++;
         note(m, `event ${e.id} (${e.type}) removed`);
-      } else if (eventShape(c) !== eventShape(e)) {
+      } else if (!sameEvent(c, e)) {
         events.changed++;
         note(m, `event ${e.id} (${e.type}) changed`);
       } else events.same++;
@@ -216,12 +237,15 @@ export function replayDiff(
       }
     }
   }
-  const byAccount = [...net.values()]
-    .filter((v) => v.posted !== v.candidate)
-    .map((v) => ({ ...v.key, posted: v.posted, candidate: v.candidate, delta: v.candidate - v.posted }))
-    .sort((a, b) =>
-      `${a.entity}|${a.account}|${a.costCenter}`.localeCompare(`${b.entity}|${b.account}|${b.costCenter}`),
-    );
+  const accounts = sortAccounts(
+    [...net.values()].map((v) => ({
+      ...v.key,
+      posted: v.posted,
+      candidate: v.candidate,
+      delta: v.candidate - v.posted,
+    })),
+  );
+  const byAccount = accounts.filter((a) => a.delta !== 0n);
   return {
     candidateReleaseId: candidate.release.id,
     messages: messages.length,
@@ -229,9 +253,58 @@ export function replayDiff(
     entries,
     lines,
     byAccount,
+    accounts,
     firstDifferences: first,
     estimated,
     candidateEntries,
     supersededEntries,
+  };
+}
+
+const accountKey = (a: LineKey) => `${a.entity}|${a.currency}|${a.account}|${a.costCenter ?? ''}`;
+
+function sortAccounts(list: AccountDelta[]): AccountDelta[] {
+  return list.sort((a, b) =>
+    `${a.entity}|${a.account}|${a.costCenter}`.localeCompare(`${b.entity}|${b.account}|${b.costCenter}`),
+  );
+}
+
+/**
+ * One report for consecutive windows replayed separately (pages of a long range, in message order):
+ * counts add up, nets add per account and cost center, the first differences are the earliest ones.
+ */
+export function mergeReplayReports(
+  reports: readonly ReplayReport[],
+  candidateReleaseId: string,
+  firstDifferencesMax = 10,
+): ReplayReport {
+  const sum = <K extends string>(pick: (r: ReplayReport) => Record<K, number>, keys: readonly K[]) =>
+    Object.fromEntries(keys.map((k) => [k, reports.reduce((n, r) => n + pick(r)[k], 0)])) as Record<
+      K,
+      number
+    >;
+  const nets = new Map<string, AccountDelta>();
+  for (const r of reports) {
+    for (const a of r.accounts) {
+      const k = accountKey(a);
+      const had = nets.get(k);
+      const posted = (had?.posted ?? 0n) + a.posted;
+      const candidate = (had?.candidate ?? 0n) + a.candidate;
+      nets.set(k, { ...a, posted, candidate, delta: candidate - posted });
+    }
+  }
+  const accounts = sortAccounts([...nets.values()]);
+  return {
+    candidateReleaseId,
+    messages: reports.reduce((n, r) => n + r.messages, 0),
+    events: sum((r) => r.events, ['added', 'removed', 'changed', 'same'] as const),
+    entries: sum((r) => r.entries, ['added', 'removed', 'changed', 'same'] as const),
+    lines: sum((r) => r.lines, ['added', 'removed', 'changed'] as const),
+    byAccount: accounts.filter((a) => a.delta !== 0n),
+    accounts,
+    firstDifferences: reports.flatMap((r) => r.firstDifferences).slice(0, firstDifferencesMax),
+    estimated: reports.reduce((n, r) => n + r.estimated, 0),
+    candidateEntries: reports.flatMap((r) => r.candidateEntries),
+    supersededEntries: reports.flatMap((r) => r.supersededEntries),
   };
 }

@@ -55,7 +55,9 @@ export class ApplyThread implements ApplyStage {
       ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),
       ...(lock ? { sqliteWriterLock: lock.buffer } : {}),
     };
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: data });
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      workerData: { ...data, entry: './thread-main.ts' },
+    });
     const thread = new ApplyThread(worker, options, lock);
     return new Promise((resolve, reject) => {
       const early = (code: number) =>

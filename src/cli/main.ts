@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isCrosswalkError } from '../errors/index.ts';
 import { demoCommand } from './commands/demo.ts';
+import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
@@ -10,6 +11,7 @@ import { releaseCommand } from './commands/release.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
+import { verifyCommand } from './commands/verify.ts';
 import { VERSION } from './version.ts';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage error. */
@@ -30,6 +32,8 @@ export function buildProgram(): Command {
   ledgerCommand(program);
   replayCommand(program);
   exportCommand(program);
+  exceptionsCommand(program);
+  verifyCommand(program);
   outboxCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();

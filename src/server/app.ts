@@ -10,6 +10,7 @@ import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { fhirRoutes } from './fhir.ts';
+import { exceptionRoutes } from './exceptions.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { outboxRoutes } from './outbox.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly version: string;
+  /** The apply stage's token key, for replays from /api/exceptions (without it they answer 409). */
+  readonly tokenKey?: Uint8Array;
   /** Largest request body accepted before parsing, in bytes. */
   readonly bodyLimitBytes?: number;
 }
@@ -100,6 +103,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
   await app.register(messageRoutes, { prefix: '/api', store: deps.store });
+  await app.register(exceptionRoutes, {
+    prefix: '/api',
+    store: deps.store,
+    ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
+  });
   await app.register(outboxRoutes, { prefix: '/api', store: deps.store });
   await app.register(fhirRoutes, { prefix: '/fhir', store: deps.store, version: deps.version });
 

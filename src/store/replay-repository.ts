@@ -1,11 +1,9 @@
 import type { StoredMessage } from '../apply/plan.ts';
-import type { PostedFacts } from '../apply/replay.ts';
-import { type CanonicalEvent, eventFromJson } from '../canonical/index.ts';
-import type { JournalEntry } from '../ledger/index.ts';
-import { journalEntriesWhere } from './books-queries.ts';
+import type { PostedEvent, PostedFacts } from '../apply/replay.ts';
+import type { JournalEntry, JournalLine, ReasonCode, Side } from '../ledger/index.ts';
 import type { SqlExecutor } from './port.ts';
 import { storedMessageOf } from './posting-repository.ts';
-import { asBigInt } from './values.ts';
+import { asBigInt, asNumber, asOptionalString } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
 export async function processedMessagesBetween(
@@ -22,48 +20,126 @@ export async function processedMessagesBetween(
   return rows.map(storedMessageOf);
 }
 
-function inList(n: number): string {
-  return Array.from({ length: n }, () => '?').join(', ');
+/**
+ * Ids of the processed messages received in [from, to) after `afterId`, in order, at most `limit`:
+ * how a long replay is cut into pages without holding the messages themselves.
+ */
+export async function processedMessageIds(
+  db: SqlExecutor,
+  from: string,
+  to: string,
+  afterId: bigint,
+  limit: number,
+): Promise<bigint[]> {
+  const rows = await db.query<{ id: unknown }>(
+    `SELECT m.id FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
+     WHERE m.id > ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [afterId, from, to],
+  );
+  return rows.map((r) => asBigInt(r.id));
 }
 
-/** Posted events, entries and movement values of some messages, in the shapes replayDiff compares. */
-export async function postedFactsFor(db: SqlExecutor, messageIds: readonly bigint[]): Promise<PostedFacts> {
-  const eventsByMessage = new Map<bigint, CanonicalEvent[]>();
+/** The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. */
+export async function processedMessagesIn(
+  db: SqlExecutor,
+  from: string,
+  to: string,
+  firstId: bigint,
+  lastId: bigint,
+): Promise<StoredMessage[]> {
+  const rows = await db.query(
+    `SELECT m.id, m.ordering_key, m.sender, m.control_id, m.received_at, m.raw
+     FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
+     WHERE m.id >= ? AND m.id <= ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
+    [firstId, lastId, from, to],
+  );
+  return rows.map(storedMessageOf);
+}
+
+/**
+ * Posted events, entries and movement values of the messages with ids in [firstId, lastId], in the
+ * shapes replayDiff compares: a handful of range queries over the events' message index, not one query
+ * per few hundred ids. Events stay JSON text until a comparison needs them parsed.
+ */
+export async function postedFactsFor(db: SqlExecutor, firstId: bigint, lastId: bigint): Promise<PostedFacts> {
+  const eventsByMessage = new Map<bigint, PostedEvent[]>();
   const entriesByEvent = new Map<string, JournalEntry[]>();
   const movementValueByEvent = new Map<string, bigint>();
-  for (let i = 0; i < messageIds.length; i += 400) {
-    const ids = messageIds.slice(i, i + 400);
-    const events = await db.query(
-      `SELECT id, source_message_id, payload FROM canonical_events WHERE source_message_id IN (${inList(ids.length)}) ORDER BY source_message_id, id`,
-      ids,
-    );
-    const eventIds: string[] = [];
-    for (const r of events) {
-      const mid = asBigInt(r['source_message_id']);
-      const text = typeof r['payload'] === 'string' ? (r['payload'] as string) : JSON.stringify(r['payload']);
-      const list = eventsByMessage.get(mid) ?? [];
-      list.push(eventFromJson(text));
-      eventsByMessage.set(mid, list);
-      eventIds.push(String(r['id']));
-    }
-    for (let j = 0; j < eventIds.length; j += 400) {
-      const part = eventIds.slice(j, j + 400);
-      for (const r of await db.query(
-        `SELECT source_event_id, SUM(value) AS v FROM inventory_movements WHERE source_event_id IN (${inList(part.length)}) GROUP BY source_event_id`,
-        part,
-      )) {
-        movementValueByEvent.set(String(r['source_event_id']), asBigInt(r['v']));
-      }
-      for (const entry of await journalEntriesWhere(
-        db,
-        `WHERE e.source_event_id IN (${inList(part.length)})`,
-        part,
-      )) {
-        const list = entriesByEvent.get(entry.sourceEventId) ?? [];
-        list.push(entry);
-        entriesByEvent.set(entry.sourceEventId, list);
-      }
-    }
+  const range = [firstId, lastId];
+  for (const r of await db.query(
+    `SELECT id, type, mapping_release_id, source_message_id, payload FROM canonical_events
+     WHERE source_message_id BETWEEN ? AND ? ORDER BY source_message_id, id`,
+    range,
+  )) {
+    const mid = asBigInt(r['source_message_id']);
+    const list = eventsByMessage.get(mid) ?? [];
+    list.push({
+      id: String(r['id']),
+      type: String(r['type']),
+      mappingReleaseId: String(r['mapping_release_id']),
+      text: typeof r['payload'] === 'string' ? (r['payload'] as string) : JSON.stringify(r['payload']),
+    });
+    eventsByMessage.set(mid, list);
   }
+  for (const r of await db.query(
+    `SELECT m.source_event_id, SUM(m.value) AS v FROM inventory_movements m
+     JOIN canonical_events ev ON ev.id = m.source_event_id
+     WHERE ev.source_message_id BETWEEN ? AND ? GROUP BY m.source_event_id`,
+    range,
+  )) {
+    movementValueByEvent.set(String(r['source_event_id']), asBigInt(r['v']));
+  }
+  const lines = new Map<string, JournalLine[]>();
+  for (const r of await db.query(
+    // From the events' message index outwards; no ORDER BY, which made SQLite scan every line instead.
+    `SELECT l.entry_id, l.line_no, l.account, l.cost_center, l.side, l.amount, l.memo, l.dimensions
+     FROM canonical_events ev JOIN journal_entries e ON e.source_event_id = ev.id
+     JOIN journal_lines l ON l.entry_id = e.id
+     WHERE ev.source_message_id BETWEEN ? AND ?`,
+    range,
+  )) {
+    const id = String(r['entry_id']);
+    const dims = r['dimensions'];
+    const list = lines.get(id) ?? [];
+    list.push({
+      lineNo: asNumber(r['line_no']),
+      account: String(r['account']),
+      costCenter: asOptionalString(r['cost_center']),
+      side: String(r['side']) as Side,
+      amount: asBigInt(r['amount']),
+      memo: asOptionalString(r['memo']),
+      dimensions: typeof dims === 'string' ? JSON.parse(dims) : (dims as JournalLine['dimensions']),
+    });
+    lines.set(id, list);
+  }
+  for (const r of await db.query(
+    `SELECT e.id, e.entity, e.currency, e.period_id, e.late_from_period, e.effective_date, e.accounting_date,
+            e.posted_at, e.source_event_id, e.rule_id, e.reason_code, e.description, e.group_id, e.reverses
+     FROM canonical_events ev JOIN journal_entries e ON e.source_event_id = ev.id
+     WHERE ev.source_message_id BETWEEN ? AND ?`,
+    range,
+  )) {
+    const entry: JournalEntry = {
+      id: String(r['id']),
+      entity: String(r['entity']),
+      currency: String(r['currency']),
+      periodId: String(r['period_id']),
+      lateFromPeriod: asOptionalString(r['late_from_period']),
+      effectiveDate: String(r['effective_date']),
+      accountingDate: String(r['accounting_date']),
+      postedAt: String(r['posted_at']),
+      sourceEventId: String(r['source_event_id']),
+      ruleId: String(r['rule_id']),
+      reasonCode: String(r['reason_code']) as ReasonCode,
+      description: String(r['description']),
+      groupId: asOptionalString(r['group_id']),
+      reverses: asOptionalString(r['reverses']),
+      lines: (lines.get(String(r['id'])) ?? []).sort((a, b) => a.lineNo - b.lineNo),
+    };
+    const list = entriesByEvent.get(entry.sourceEventId) ?? [];
+    list.push(entry);
+    entriesByEvent.set(entry.sourceEventId, list);
+  }
+  for (const list of entriesByEvent.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { eventsByMessage, entriesByEvent, movementValueByEvent };
 }

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { staticContextFor } from '../../apply/applier.ts';
 import { loadTokenKey } from '../../apply/index.ts';
-import { type ReplayReport, replayDiff } from '../../apply/replay.ts';
+import type { ReplayReport } from '../../apply/replay.ts';
 import { replayCorrections } from '../../apply/replay-apply.ts';
+import { runReplay } from '../../apply/replay-run.ts';
 import { CrosswalkError } from '../../errors/index.ts';
 import { formatMinor } from '../../ledger/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { listPeriods, listReleases, loadRelease, saveEntries } from '../../store/posting-repository.ts';
-import { postedFactsFor, processedMessagesBetween } from '../../store/replay-repository.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -37,6 +37,13 @@ function iso(flag: string, value: string | undefined, fallback: string): string 
 }
 
 const money = (v: bigint) => formatMinor(v, 2);
+
+function threadsOf(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 64)
+    throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `--threads takes 0..64, got "${value}"` });
+  return n;
+}
 
 function human(r: ReplayReport, from: string, to: string, applied: number | null): string {
   const out = [
@@ -82,6 +89,7 @@ export function replayCommand(program: Command): void {
       .option('--apply', 'post the difference as reversals plus new entries (needs --as and --approved-by)')
       .option('--as <name>', 'who prepares the correction')
       .option('--approved-by <name>', 'who approves it: someone other than the preparer')
+      .option('--threads <n>', 'replay threads (0: none; default one per core, at most 4)')
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
@@ -96,17 +104,23 @@ export function replayCommand(program: Command): void {
     try {
       const id = await releaseByPrefix(store, String(opts['release']));
       const release = (await loadRelease(store, id))!;
-      const base = await staticContextFor(store, release, loadTokenKey(config.tokenKeyFile));
-      const periods = await listPeriods(store);
+      const tokenKey = loadTokenKey(config.tokenKeyFile);
       const at = new Date().toISOString();
-      const messages = await processedMessagesBetween(store, from, to);
-      const posted = await postedFactsFor(
+      const report = await runReplay({
         store,
-        messages.map((m) => m.id),
-      );
-      const report = replayDiff(messages, { ...base, periods, postedAt: at }, posted, periods);
+        databaseUrl: config.databaseUrl,
+        releaseId: id,
+        tokenKey,
+        from,
+        to,
+        at,
+        keepEntries: Boolean(opts['apply']),
+        ...(opts['threads'] !== undefined ? { threads: threadsOf(String(opts['threads'])) } : {}),
+      });
       let applied: number | null = null;
       if (opts['apply']) {
+        const base = await staticContextFor(store, release, tokenKey);
+        const periods = await listPeriods(store);
         const corrections = replayCorrections(report, base.ledger, periods, {
           preparedBy: String(opts['as']),
           approvedBy: String(opts['approvedBy']),
@@ -115,7 +129,7 @@ export function replayCommand(program: Command): void {
         await store.transaction((tx) => saveEntries(tx, corrections));
         applied = corrections.length;
       }
-      const { candidateEntries: _c, supersededEntries: _s, ...summary } = report;
+      const { candidateEntries: _c, supersededEntries: _s, accounts: _a, ...summary } = report;
       emit(Boolean(opts['json']), { from, to, ...summary, applied }, () => human(report, from, to, applied));
     } finally {
       await store.close();
