@@ -9,8 +9,8 @@ import Fastify, {
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
-import { fhirRoutes } from './fhir.ts';
 import { exceptionRoutes } from './exceptions.ts';
+import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { outboxRoutes } from './outbox.ts';
@@ -103,12 +103,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics: deps.metrics });
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
   await app.register(messageRoutes, { prefix: '/api', store: deps.store });
+  await app.register(outboxRoutes, { prefix: '/api', store: deps.store });
   await app.register(exceptionRoutes, {
     prefix: '/api',
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
   });
-  await app.register(outboxRoutes, { prefix: '/api', store: deps.store });
   await app.register(fhirRoutes, { prefix: '/fhir', store: deps.store, version: deps.version });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
