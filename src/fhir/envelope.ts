@@ -70,8 +70,12 @@ export function logicalSnapshot(resourceType: string, reference: JsonObject): Js
   return { resourceType, identifier: [identifier as Json] };
 }
 
-export function encodeEnvelope(doc: FhirInboundDocument): Buffer {
-  return Buffer.from(JSON.stringify(doc), 'utf8');
+/** `resourceJson` is `doc.resource` already written as JSON (it is not written twice). */
+export function encodeEnvelope(doc: FhirInboundDocument, resourceJson?: string): Buffer {
+  if (resourceJson === undefined) return Buffer.from(JSON.stringify(doc), 'utf8');
+  const { resource: _r, ...rest } = doc;
+  const tail = JSON.stringify(rest);
+  return Buffer.from(`{"resource":${resourceJson},${tail.slice(1)}`, 'utf8');
 }
 
 export function isEnvelope(v: unknown): v is FhirInboundDocument {

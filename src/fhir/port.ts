@@ -36,6 +36,8 @@ export interface FhirInboundRow {
 
 export interface FhirWrite {
   readonly stored: StoredResource;
+  /** `stored.resource` as JSON text, written once and shared by the version row and the inbox row. */
+  readonly json: string;
   /** Version 1: insert; otherwise the current row is replaced and the version added to history. */
   readonly created: boolean;
   readonly rows: readonly IndexRow[];

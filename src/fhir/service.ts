@@ -423,6 +423,7 @@ class Session {
     const previousRaw = superseded.length > 0 ? await this.tx.inboundRaw(this.source, superseded) : new Map();
     for (const p of this.order) {
       const spec = SPEC_BY_TYPE.get(p.stored.resourceType)!;
+      const json = JSON.stringify(p.stored.resource);
       let inbound: FhirWrite['inbound'] = null;
       if (spec.inbound) {
         const { context, inferredBy } = await this.contextOf(p.stored.resource);
@@ -439,7 +440,7 @@ class Session {
           encounterInferredBy: inferredBy,
           previous,
         };
-        const raw = encodeEnvelope(doc);
+        const raw = encodeEnvelope(doc, json);
         const status = p.created ? 201 : 200;
         inbound = {
           interfaceName: this.source,
@@ -454,7 +455,7 @@ class Session {
           ackCode: String(status),
         };
       }
-      writes.push({ stored: p.stored, created: p.created, rows: p.rows, inbound });
+      writes.push({ stored: p.stored, json, created: p.created, rows: p.rows, inbound });
     }
     if (writes.length > 0) await this.tx.save(writes);
   }
@@ -654,6 +655,13 @@ export class FhirService {
       // Who every create is, first: references to their fullUrls are rewritten to the ids found.
       const ids = new Map<number, Identity>();
       const targetOf = new Map<string, string>();
+      // One read for the ids the creates would get from their urn:uuid, instead of one per entry.
+      await s.prefetch(
+        live.flatMap((e) => {
+          const id = e.method === 'POST' ? idFromFullUrl(e.fullUrl) : null;
+          return id === null ? [] : [key(e.type, id)];
+        }),
+      );
       for (const e of live.filter((x) => x.method === 'POST')) {
         try {
           const idn = await s.identify(e.resource!, e.fullUrl, e.ifNoneExist);

@@ -156,7 +156,7 @@ async function save(db: SqlExecutor, writes: readonly FhirWrite[]): Promise<void
       id: w.stored.id,
       versionId: w.stored.versionId,
       lastUpdated: w.stored.lastUpdated,
-      resource: JSON.stringify(w.stored.resource),
+      resource: w.json,
     })),
   );
   // The last version of each resource is its current one (a Bundle may write one resource twice).
