@@ -203,3 +203,11 @@ test('the approver of an edit is someone other than its editor', () => {
   );
   assert.equal(checkApprover(1n, 'Ann', 'Bob'), 'Bob');
 });
+
+test('the teams migration 0005 gives inbox refusals agree with the registry', async () => {
+  const { REJECTION_TEAMS } = await import('../store/migrations/0005-exceptions.ts');
+  for (const [code, d] of Object.entries(ERRORS)) {
+    if (!/^CW_ERR_(HL7|MLLP|INBOX)_/.test(code)) continue;
+    assert.equal(REJECTION_TEAMS[code] ?? 'integration', d.team, code);
+  }
+});
