@@ -390,7 +390,18 @@ eachEngine('outbox delivery', (engine) => {
           [id],
         )
       )[0]!['state'] as DeliveryState;
-      assert.equal(state, honours ? 'pending' : 'quarantined', `honours=${honours}`);
+      const outcomes = (
+        await r.store.query('SELECT outcome FROM outbox_attempts WHERE document_id = ? ORDER BY id', [id])
+      ).map((a) => String(a['outcome']));
+      assert.equal(outcomes[0], honours ? 'unknown-resend' : 'quarantined', `honours=${honours}`);
+      if (honours) {
+        // Resent: pending again, or already delivered when the short backoff ran out within the pass.
+        assert.ok(state === 'pending' || state === 'delivered', `resendable, found ${state}`);
+        assert.ok(r.erp.booked.filter((b) => b.id === id).length <= 1, 'booked at most once');
+      } else {
+        assert.equal(state, 'quarantined');
+        assert.equal(r.erp.requests.filter((q) => q.idempotencyKey === id).length, 0, 'not resent blindly');
+      }
     }
   });
 
