@@ -65,7 +65,13 @@ export async function startServer(options: StartOptions): Promise<Running> {
       if (applied.length > 0) logger.info({ applied: applied.map((m) => m.id) }, 'migrations applied');
     }
     await assertMigrated(store);
-    app = await buildApp({ store, logger, metrics, version: options.version, tokenKey: loadTokenKey(config.tokenKeyFile) });
+    app = await buildApp({
+      store,
+      logger,
+      metrics,
+      version: options.version,
+      tokenKey: loadTokenKey(config.tokenKeyFile),
+    });
     try {
       await app.listen({ host: config.httpHost, port: config.httpPort });
     } catch (e) {
@@ -73,7 +79,16 @@ export async function startServer(options: StartOptions): Promise<Running> {
     }
     deliverer = await startDeliverer({ store, config, logger, metrics });
     const tokenKey = loadTokenKey(config.tokenKeyFile);
-    const hooks = applierMetrics(metrics, logger);
+    const measured = applierMetrics(metrics, logger);
+    const delivery = deliverer;
+    // A batch that posted may have queued documents: the deliverer looks at once instead of at its next poll.
+    const hooks = {
+      ...measured,
+      onBatch: (s: Parameters<typeof measured.onBatch>[0]) => {
+        measured.onBatch(s);
+        if (s.applied > 0) delivery.notify();
+      },
+    };
     applier =
       config.applyThread === 'own' && !isInMemory(config.databaseUrl)
         ? await ApplyThread.start({
