@@ -2,6 +2,7 @@ import { CrosswalkError } from '../errors/index.ts';
 import { buildCatalog, type InventoryState, positionKey, serialKey } from '../inventory/index.ts';
 import { createLedgerContext, type FiscalPeriod } from '../ledger/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
+import { crashPoint } from '../observe/crash-points.ts';
 import type { Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
 import { readMasterData } from '../store/master-data.ts';
@@ -210,6 +211,7 @@ export class Applier {
       };
       return messages.length;
     });
+    if (stats) crashPoint('apply-committed');
     if (stats) this.options.onBatch?.({ ...stats, seconds: (performance.now() - started) / 1000 });
     return taken;
   }

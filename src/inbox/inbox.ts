@@ -14,6 +14,7 @@ import {
   readHeader,
   requireHeaderFields,
 } from '../hl7v2/index.ts';
+import { crashPoint } from '../observe/crash-points.ts';
 import type {
   InboundCandidate,
   InboundRejection,
@@ -167,6 +168,7 @@ export class Inbox {
       // Storage failed: no positive ACK. The refusal is sent whatever MSH-15 asked, so the sender resends.
       return buildAck(header, { code, controlId, timestamp, error }).encode();
     }
+    crashPoint('inbox-committed');
 
     switch (outcome.kind) {
       case 'stored':

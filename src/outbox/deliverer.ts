@@ -23,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import type { Account } from '../ledger/index.ts';
 import { DEFAULT_CURRENCIES } from '../ledger/index.ts';
 import { minorDigits } from '../mapping/index.ts';
+import { crashPoint } from '../observe/crash-points.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { readMasterData } from '../store/master-data.ts';
@@ -273,6 +274,7 @@ export class Deliverer {
       // A connector bug: we do not know what it did.
       result = { outcome: 'unknown', reason: `connector failed: ${(e as Error).message}` };
     }
+    crashPoint('erp-answered');
     return this.record(c, h, h.attempts + 1, startedAt, result);
   }
 
