@@ -3,6 +3,7 @@ import { isCrosswalkError } from '../errors/index.ts';
 import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   ledgerCommand(program);
   replayCommand(program);
   exportCommand(program);
+  importCommand(program);
   exceptionsCommand(program);
   verifyCommand(program);
   outboxCommand(program);
