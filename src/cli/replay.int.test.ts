@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateDemoHealthSystem } from '../demo/index.ts';
 import { contentHash, createRelease, demoRelease, releaseToFiles } from '../mapping/index.ts';
+import { asNumber, openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { demoDay, killChildren, runCli } from './test-process.ts';
 
@@ -104,6 +105,21 @@ eachEngine('crosswalk replay', (engine) => {
     );
     const applied = await report(['--release', editedId, '--apply', '--as', 'ann', '--approved-by', 'bob']);
     assert.equal(applied.applied, applied.entries.changed * 2, 'a reversal and a replacement per change');
+    const store = await openStore(env['CROSSWALK_DATABASE_URL']!);
+    try {
+      const docs = await store.query(
+        "SELECT kind, item_count FROM outbox_documents WHERE ordering_key LIKE 'replay:%'",
+      );
+      assert.ok(docs.length >= 1, 'the corrections are queued for the ERP');
+      assert.equal(
+        docs.reduce((n, d) => n + asNumber(d['item_count']), 0),
+        applied.applied,
+        'every correction entry is in a journal document',
+      );
+      assert.deepEqual([...new Set(docs.map((d) => d['kind']))], ['journal-batch']);
+    } finally {
+      await store.close();
+    }
     const after = await report(['--release', editedId]);
     assert.deepEqual([after.entries.changed, after.entries.added, after.entries.removed], [0, 0, 0]);
     assert.deepEqual(after.byAccount, [], 'nothing left to correct');

@@ -6,7 +6,9 @@ import { replayCorrections } from '../../apply/replay-apply.ts';
 import { runReplay } from '../../apply/replay-run.ts';
 import { CrosswalkError } from '../../errors/index.ts';
 import { formatMinor } from '../../ledger/index.ts';
+import { documentsForBatch } from '../../outbox/index.ts';
 import { openStore, type Store } from '../../store/index.ts';
+import { enqueueDocuments } from '../../store/outbox-repository.ts';
 import { listPeriods, listReleases, loadRelease, saveEntries } from '../../store/posting-repository.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
@@ -126,7 +128,17 @@ export function replayCommand(program: Command): void {
           approvedBy: String(opts['approvedBy']),
           at,
         });
-        await store.transaction((tx) => saveEntries(tx, corrections));
+        // The corrections go to the ERP like any posting: their documents are queued in the same
+        // transaction, on an ordering key of their own, sequenced by when the correction was approved.
+        const docs = documentsForBatch(
+          `replay:${id.slice(0, 12)}`,
+          [{ kind: 'applied', message: { id: BigInt(Date.parse(at)) }, entries: corrections }],
+          at,
+        );
+        await store.transaction(async (tx) => {
+          await saveEntries(tx, corrections);
+          await enqueueDocuments(tx, docs);
+        });
         applied = corrections.length;
       }
       const { candidateEntries: _c, supersededEntries: _s, accounts: _a, ...summary } = report;
