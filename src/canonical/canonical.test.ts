@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { CrosswalkError } from '../errors/index.ts';
 import {
   type CanonicalEvent,
@@ -178,5 +179,24 @@ test('events survive JSON with bigint money intact', () => {
   assert.match(
     codeOf(() => eventFromJson('{')),
     /^CW_ERR_CANONICAL_INVALID_EVENT/,
+  );
+});
+
+test('eventsToJson writes exactly what JSON.stringify with a bigint replacer writes', () => {
+  const leaf = fc.oneof(fc.bigInt(), fc.integer(), fc.string(), fc.constant(null), fc.constant(undefined));
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('node'), { maxLength: 4 }),
+      fc.dictionary(fc.string({ maxLength: 6 }), tie('node'), { maxKeys: 4 }),
+    ),
+  })).node;
+  fc.assert(
+    fc.property(value, (v) => {
+      const reference = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+      assert.equal(eventsToJson(v as CanonicalEvent), reference);
+    }),
+    { seed: 1125, numRuns: 300 },
   );
 });

@@ -17,7 +17,37 @@ const MONEY_FIELDS: ReadonlySet<string> = new Set([
 
 /** JSON.stringify with bigint written as a decimal string. */
 export function eventsToJson(events: readonly CanonicalEvent[] | CanonicalEvent): string {
-  return JSON.stringify(events, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return JSON.stringify(withoutBigInts(events));
+}
+
+/**
+ * The value with every bigint replaced by its decimal string, copying only the objects on the way to
+ * one (key order kept): the same text a replacer function gives, without calling it for every key.
+ */
+function withoutBigInts(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < v.length; i++) {
+      const x = withoutBigInts(v[i]);
+      if (x !== v[i]) {
+        out ??= v.slice();
+        out[i] = x;
+      }
+    }
+    return out ?? v;
+  }
+  let out: Record<string, unknown> | null = null;
+  for (const k in v) {
+    const x = (v as Record<string, unknown>)[k];
+    const y = withoutBigInts(x);
+    if (y !== x) {
+      out ??= { ...(v as Record<string, unknown>) };
+      out[k] = y;
+    }
+  }
+  return out ?? v;
 }
 
 /** Parses and validates one event written by eventsToJson; throws CW_ERR_CANONICAL_INVALID_EVENT. */
