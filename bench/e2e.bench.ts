@@ -23,10 +23,13 @@ import { fmt, median } from './stats.ts';
 
 interface Status {
   pending: number;
+  rss: number;
+}
+
+interface Summary {
   applied: number;
   failed: number;
   entries: number;
-  rss: number;
 }
 
 async function round(
@@ -42,18 +45,23 @@ async function round(
     const started = performance.now();
     const sent = await sendCountingAa(receiver.port, messages, 100);
     if (sent.n !== n) throw new Error(`${n - sent.n} messages got no reply`);
-    let status: Status | undefined;
     let peak = 0;
     if (waitApplied) {
       for (;;) {
-        status = await ask<Status>(proc, 'status');
+        const status = await ask<Status>(proc, 'status');
         peak = Math.max(peak, status.rss);
         if (status.pending === 0) break;
         await new Promise((r) => setTimeout(r, 20));
       }
-      if (status.failed > 0) throw new Error(`${status.failed} messages failed to apply`);
     }
-    return { seconds: (performance.now() - started) / 1000, ackSeconds: sent.seconds, status, peak };
+    const seconds = (performance.now() - started) / 1000;
+    let summary: Summary | undefined;
+    if (waitApplied) {
+      summary = await ask<Summary>(proc, 'summary');
+      if (summary.failed > 0) throw new Error(`${summary.failed} messages failed to apply`);
+      if (summary.applied !== n) throw new Error(`${summary.applied} of ${n} messages applied`);
+    }
+    return { seconds, ackSeconds: sent.seconds, status: summary, peak };
   } finally {
     await stopReceiver(receiver);
   }
