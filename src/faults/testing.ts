@@ -13,7 +13,7 @@ import { freePort, type ServeProcess, startServe } from '../cli/test-process.ts'
 import { type DemoHealthSystem, generateDemoHealthSystem, generateDftP03Batch } from '../demo/index.ts';
 import { within } from '../mllp/test-peer.ts';
 import type { FakeErp } from '../outbox/test-erp.ts';
-import { asNumber, openStore, type SqlExecutor, type Store } from '../store/index.ts';
+import { asNumber, openStore, type SqlExecutor, type SqlValue, type Store } from '../store/index.ts';
 import { pendingCount } from '../store/posting-repository.ts';
 import { verifyInvariants } from '../store/verify-repository.ts';
 
@@ -39,7 +39,7 @@ export async function waitFor(
   }
 }
 
-export async function count(db: SqlExecutor, sql: string, params: unknown[] = []): Promise<number> {
+export async function count(db: SqlExecutor, sql: string, params: SqlValue[] = []): Promise<number> {
   return asNumber((await db.query<{ n: unknown }>(sql, params))[0]!.n);
 }
 
@@ -183,8 +183,10 @@ export async function drained(hub: Hub, ms = 120_000): Promise<void> {
   await waitFor(async () => (await pendingCount(hub.reader)) === 0, ms, 'the apply backlog to drain', 50);
   await waitFor(
     async () =>
-      (await count(hub.reader, "SELECT COUNT(*) AS n FROM outbox_deliveries WHERE destination = 'erp' AND state <> 'delivered'")) ===
-      0,
+      (await count(
+        hub.reader,
+        "SELECT COUNT(*) AS n FROM outbox_deliveries WHERE destination = 'erp' AND state <> 'delivered'",
+      )) === 0,
     ms,
     'every document to be delivered to the ERP',
     50,
@@ -210,7 +212,9 @@ export async function assertClean(
   assert.equal(stored, acknowledged.length, 'each acknowledged message stored exactly once');
   assert.deepEqual(
     (
-      await hub.reader.query('SELECT state, COUNT(*) AS n FROM message_outcomes GROUP BY state ORDER BY state')
+      await hub.reader.query(
+        'SELECT state, COUNT(*) AS n FROM message_outcomes GROUP BY state ORDER BY state',
+      )
     ).map((r) => `${String(r['state'])} ${asNumber(r['n'])}`),
     [`applied ${acknowledged.length}`],
     'every acknowledged message applied, once',
