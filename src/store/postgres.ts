@@ -102,6 +102,10 @@ export class PostgresStore implements Store {
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     this.pool.on('error', () => undefined);
+    // Nor one that is checked out between two statements (a transaction doing work in JS when the server
+    // restarts or ends the backend): its next statement fails, and the pool drops it on release as no
+    // longer queryable. Without this listener the 'error' event was unhandled and killed the process.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   private wrap(e: unknown): unknown {
