@@ -55,7 +55,8 @@ function rejectionExceptions(d: Dialect): string {
                evidence = json_set(evidence, '$.lastRejectionId', NEW.id, '$.controlId', NEW.control_id,
                                    '$.messageType', NEW.message_type, '$.contentSha256', NEW.content_sha256,
                                    '$.existingMessageId', NEW.existing_message_id)
-        WHERE reason_code = NEW.reason_code AND subject = ${subject('NEW')} AND status IN ('open', 'assigned');
+        WHERE id = (SELECT MIN(id) FROM exceptions WHERE reason_code = NEW.reason_code
+                    AND subject = ${subject('NEW')} AND status IN ('open', 'assigned'));
         INSERT INTO exceptions (reason_code, team, status, subject, occurrences, summary, evidence, created_at, updated_at)
         SELECT NEW.reason_code, ${teamCase('NEW.reason_code')}, 'open', ${subject('NEW')}, 1,
                'refused at the inbox: ' || NEW.reason, ${evidence('NEW', 'NEW.id')}, NEW.received_at, NEW.received_at
@@ -78,11 +79,16 @@ function rejectionExceptions(d: Dialect): string {
     CREATE FUNCTION crosswalk_rejection_exception() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE subj text := ${subject('NEW')};
     BEGIN
+      -- Refusals of one subject arrive on several connections at once: without this lock two of them
+      -- could each find no open exception and both insert one, or update rows in opposite orders and
+      -- deadlock (the refusal is then lost, since recording it is best effort). Held to commit.
+      PERFORM pg_advisory_xact_lock(hashtext('crosswalk:rejection:' || NEW.reason_code || ':' || subj));
       UPDATE exceptions SET occurrences = occurrences + 1, updated_at = NEW.received_at,
              evidence = evidence || jsonb_build_object('lastRejectionId', NEW.id, 'controlId', NEW.control_id,
                           'messageType', NEW.message_type, 'contentSha256', NEW.content_sha256,
                           'existingMessageId', NEW.existing_message_id)
-      WHERE reason_code = NEW.reason_code AND subject = subj AND status IN ('open', 'assigned');
+      WHERE id = (SELECT MIN(id) FROM exceptions WHERE reason_code = NEW.reason_code AND subject = subj
+                  AND status IN ('open', 'assigned'));
       IF NOT FOUND THEN
         INSERT INTO exceptions (reason_code, team, status, subject, occurrences, summary, evidence, created_at, updated_at)
         VALUES (NEW.reason_code, ${teamCase('NEW.reason_code')}, 'open', subj, 1,
