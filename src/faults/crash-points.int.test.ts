@@ -19,9 +19,21 @@ import { killChildren, runCli } from '../cli/test-process.ts';
 import { within } from '../mllp/test-peer.ts';
 import { type FakeErp, startFakeErp } from '../outbox/test-erp.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { assertClean, count, drained, type Hub, sendUntilAcked, startHub, traffic } from './testing.ts';
+import {
+  abandonSends,
+  assertClean,
+  count,
+  drained,
+  type Hub,
+  sendUntilAcked,
+  startHub,
+  traffic,
+} from './testing.ts';
 
-after(killChildren);
+after(() => {
+  abandonSends();
+  killChildren();
+});
 
 const N = 300;
 

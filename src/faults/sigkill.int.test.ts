@@ -18,6 +18,7 @@ import { type FakeErp, startFakeErp } from '../outbox/test-erp.ts';
 import { pendingCount } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import {
+  abandonSends,
   assertClean,
   count,
   drained,
@@ -33,7 +34,10 @@ const SEED = Number(process.env['CROSSWALK_TEST_SEED'] ?? 20_261_205);
 const MESSAGES = Number(process.env['CROSSWALK_FAULT_MESSAGES'] ?? 20_000);
 const KILLS = 20;
 
-after(killChildren);
+after(() => {
+  abandonSends();
+  killChildren();
+});
 
 eachEngine('fault: SIGKILL of the hub at random points of a long send', (engine) => {
   let hub: Hub | undefined;

@@ -70,6 +70,12 @@ export function ackCode(reply: Buffer | null): string | null {
 
 const POSITIVE = new Set(['AA', 'CA']);
 
+let abandoned = false;
+/** For `after` hooks: a send still resending (its test failed) gives up at its next round. */
+export function abandonSends(): void {
+  abandoned = true;
+}
+
 /**
  * Sends until every message has a positive ACK: what got no reply (connection lost) is resent at once
  * by `sendReliably`; what got a refusal (AR/CR: the store failed) is resent in the next round, as a
@@ -83,6 +89,7 @@ export async function sendUntilAcked(
   const replies: (Buffer | null)[] = payloads.map(() => null);
   let refused = 0;
   for (let round = 1; round <= (options.rounds ?? 20); round++) {
+    if (abandoned) throw new Error('send abandoned: the test ended');
     const todo = payloads.map((_, i) => i).filter((i) => !POSITIVE.has(ackCode(replies[i]!) ?? ''));
     if (todo.length === 0) return { replies: replies as Buffer[], rounds: round - 1, refused };
     const sent = await sendReliably(
@@ -176,6 +183,13 @@ export async function startHub(
   };
   await hub.start();
   return hub;
+}
+
+/** Throws with the hub's output if its process has ended (for wait conditions: fail fast, not at a timeout). */
+export function assertAlive(hub: Hub): void {
+  const c = hub.server.child;
+  if (c.exitCode !== null || c.signalCode !== null)
+    throw new Error(`the hub ended (${c.exitCode ?? c.signalCode}): ${hub.server.output().slice(-2000)}`);
 }
 
 /** Every stored message applied and every document delivered to "erp" (or stuck there, with `stuckOk`). */
