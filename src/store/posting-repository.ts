@@ -374,13 +374,11 @@ export async function recordFlags(
   }
   const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
   const fresh: object[] = [];
+  const recurring: { id: bigint; n: number; evidence: string }[] = [];
   for (const [k, g] of groups) {
     const id = open.get(k);
     if (id !== undefined) {
-      await tx.execute(
-        'UPDATE exceptions SET occurrences = occurrences + ?, evidence = ?, updated_at = ? WHERE id = ?',
-        [g.n, json(g.last.flag), at, id],
-      );
+      recurring.push({ id, n: g.n, evidence: json(g.last.flag) });
     } else {
       fresh.push({
         reasonCode: g.code,
@@ -398,7 +396,32 @@ export async function recordFlags(
       });
     }
   }
+  await countRecurrences(tx, recurring, at);
   await insertRows(tx, 'exceptions', fresh);
+}
+
+/**
+ * Adds the batch's occurrences to exceptions already open, one statement per few hundred of them (a
+ * busy feed running short of many items touches hundreds per batch; one UPDATE each was a round trip
+ * each on PostgreSQL).
+ */
+async function countRecurrences(
+  tx: SqlExecutor,
+  recurring: readonly { id: bigint; n: number; evidence: string }[],
+  at: string,
+): Promise<void> {
+  const pg = tx.capabilities.dialect === 'postgres';
+  for (let i = 0; i < recurring.length; i += 300) {
+    const part = recurring.slice(i, i + 300);
+    const row = pg ? '(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS JSONB))' : '(?, ?, ?)';
+    await tx.execute(
+      `UPDATE exceptions SET occurrences = exceptions.occurrences + v.n, evidence = v.evidence, updated_at = ?
+       FROM (SELECT column1 AS id, column2 AS n, column3 AS evidence
+             FROM (VALUES ${part.map(() => row).join(', ')}) AS t) AS v
+       WHERE exceptions.id = v.id`,
+      [at, ...part.flatMap((r) => [r.id, r.n, r.evidence])],
+    );
+  }
 }
 
 /**
