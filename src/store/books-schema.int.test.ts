@@ -96,6 +96,32 @@ eachEngine('the database keeps the books honest', (engine) => {
     assert.equal(Number(rows[0]!.n), 2, 'only the balanced entry is in the books');
   });
 
+  test('entries posted many to a statement are checked each: one bad entry refuses the statement whole', async () => {
+    const { store } = await engine.freshStore();
+    await seed(store);
+    const headers = (ids: string[], credit: (id: string) => bigint) =>
+      store.transaction(async (tx) => {
+        for (const id of ids) {
+          await line(tx, id, 1, 'debit', 100n);
+          await line(tx, id, 2, 'credit', credit(id));
+        }
+        await tx.execute(
+          `INSERT INTO journal_entries (id, entity, currency, period_id, effective_date, accounting_date, posted_at,
+             source_event_id, rule_id, reason_code, description, line_count, total_debit, total_credit)
+           VALUES ${ids.map(() => "(?, 'E1', 'USD', '2026-11', '2026-11-24', '2026-11-24', '2026-11-24T10:00:00.000Z', 'ev1', 'r', 'supply-used', 'd', 2, 100, 100)").join(', ')}`,
+          ids,
+        );
+      });
+    await assert.rejects(
+      headers(['m1', 'm2', 'm3'], (id) => (id === 'm2' ? 99n : 100n)),
+      refused(/does not balance/),
+      'the middle entry of three does not balance',
+    );
+    await headers(['m1', 'm2', 'm3'], () => 100n);
+    const rows = await store.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM journal_entries');
+    assert.equal(Number(rows[0]!.n), 3, 'the three balanced entries post together');
+  });
+
   test('posted entries, lines, events and movements cannot be updated or deleted', async () => {
     const { store } = await engine.freshStore();
     await seed(store);
