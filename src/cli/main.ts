@@ -8,6 +8,7 @@ import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { outboxCommand } from './commands/outbox.ts';
+import { publishCommand } from './commands/publish.ts';
 import { releaseCommand } from './commands/release.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   exceptionsCommand(program);
   verifyCommand(program);
   outboxCommand(program);
+  publishCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

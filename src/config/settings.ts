@@ -112,6 +112,34 @@ const outboxDestination = z.discriminatedUnion('type', [
       kinds: documentKinds,
     })
     .strict(),
+  z
+    .object({
+      name: destinationName,
+      type: z.literal('mllp'),
+      host: nonEmpty,
+      port: z.number().int().min(1).max(65535),
+      honoursIdempotencyKey: z.boolean().optional(),
+      timeoutMs: positiveInt.optional(),
+      sendingApplication: nonEmpty.optional(),
+      sendingFacility: nonEmpty.optional(),
+      receivingApplication: z.string().optional(),
+      receivingFacility: z.string().optional(),
+      kinds: z.array(z.literal('item-master')).min(1).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      name: destinationName,
+      type: z.literal('fhir'),
+      url: z
+        .string()
+        .url('url must be an http(s) URL')
+        .regex(/^https?:\/\//i, 'url must be http or https'),
+      timeoutMs: positiveInt.optional(),
+      headers: z.record(z.string(), z.string()).optional(),
+      kinds: z.array(z.literal('item-master')).min(1).optional(),
+    })
+    .strict(),
 ]);
 
 export type OutboxDestinationConfig = z.output<typeof outboxDestination>;
@@ -233,7 +261,7 @@ export const SETTINGS = {
     schema: outboxDestinations,
     default: [],
     purpose:
-      'Where documents for the ERP go, as a JSON array of {name, type: "journal-files", folder?, formats? (csv|json|hledger), kinds?} or {name, type: "http", url, honoursIdempotencyKey? (default false: unknown outcomes are quarantined, not resent), timeoutMs?, headers?, kinds?}; empty means one "journal-files" destination writing csv, json and hledger into CROSSWALK_OUTBOX_DIR.',
+      'Where documents for the ERP go, as a JSON array of {name, type: "journal-files", folder?, formats? (csv|json|hledger), kinds?} or {name, type: "http", url, honoursIdempotencyKey? (default false: unknown outcomes are quarantined, not resent), timeoutMs?, headers?, kinds?}; for the EHR (item-master documents) {name, type: "mllp", host, port, honoursIdempotencyKey? (the receiver deduplicates by MSH-10; default false), timeoutMs?, sendingApplication? (default CROSSWALK), sendingFacility? (default CROSSWALK), receivingApplication?, receivingFacility?} sending MFN^M16/M04, or {name, type: "fhir", url (the FHIR base), timeoutMs?, headers?} posting transaction Bundles of PUTs; kinds defaults to journal-batch and requisition for files and http, item-master for mllp and fhir; empty means one "journal-files" destination writing csv, json and hledger into CROSSWALK_OUTBOX_DIR.',
   }),
   outboxDir: setting({
     env: 'CROSSWALK_OUTBOX_DIR',

@@ -495,6 +495,12 @@ export const ERRORS = {
   ),
   CW_ERR_OUTBOX_BAD_DOCUMENT: def('integration', false, 500, 'outbox document is malformed: {reason}'),
   CW_ERR_OUTBOX_UNKNOWN_DESTINATION: def('integration', false, 404, 'no outbox destination named {name}'),
+  CW_ERR_OUTBOX_NO_DESTINATION: def(
+    'integration',
+    false,
+    409,
+    'no configured outbox destination takes {kind} documents{detail}',
+  ),
   CW_ERR_OUTBOX_BAD_STATE: def(
     'integration',
     false,

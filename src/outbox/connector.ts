@@ -31,7 +31,7 @@ export interface DeliverableDocument extends RenderableDocument {
 
 export interface Connector {
   readonly name: string;
-  readonly type: 'journal-files' | 'http';
+  readonly type: 'journal-files' | 'http' | 'mllp' | 'fhir';
   readonly kinds: readonly DocumentKind[];
   /** True when sending the same document twice has the effect of sending it once. */
   readonly honoursIdempotencyKey: boolean;

@@ -13,6 +13,8 @@
  *   only grow within a key, so documents are delivered in source order.
  * - Every journal-batch document balances per entity × currency (checked here, as a second line behind
  *   the ledger's per-entry check) and carries its control totals.
+ * - Item and charge master changes (ItemMasterChanged, ChargeMasterChanged) become item-master documents
+ *   after them (`master-documents.ts`), in the same transaction, through this same call.
  * - Payloads carry amounts as integer minor units in strings (JSON has no bigint) and no patient
  *   identifiers: entries and requisitions hold codes, amounts and keyed tokens only.
  */
@@ -20,12 +22,13 @@ import { createHash } from 'node:crypto';
 import { CrosswalkError } from '../errors/index.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalBatchId } from './journal-files.ts';
+import { type MasterEventLike, masterChangeDocuments } from './master-documents.ts';
 
 export type DocumentKind = 'journal-batch' | 'requisition' | 'item-master';
 export const DOCUMENT_KINDS: readonly DocumentKind[] = ['journal-batch', 'requisition', 'item-master'];
 
 export interface OutboundDocument {
-  /** The idempotency key: `jb_…` for journal batches, `rq_…` for requisition batches. */
+  /** The idempotency key: `jb_…` journal batches, `rq_…` requisition batches, `im_…` item master. */
   readonly id: string;
   readonly kind: DocumentKind;
   readonly orderingKey: string;
@@ -66,6 +69,8 @@ export interface PlannedEffects {
   readonly message: { readonly id: bigint };
   readonly entries?: readonly JournalEntry[];
   readonly requisitions?: readonly OutboundRequisition[];
+  /** Its events: item and charge master changes become item-master documents for the EHR. */
+  readonly events?: readonly MasterEventLike[];
 }
 
 export interface BookTotal {
@@ -208,6 +213,19 @@ export function documentsForBatch(
       payload: JSON.stringify(payload, bigintAsText),
     });
   }
+  docs.push(
+    ...masterChangeDocuments(
+      {
+        orderingKey,
+        seqMessageId,
+        firstSeqPart: docs.length,
+        firstMessageId,
+        lastMessageId: seqMessageId,
+        createdAt,
+      },
+      applied.flatMap((p) => p.events ?? []),
+    ),
+  );
   return docs;
 }
 

@@ -35,6 +35,11 @@ export interface HttpConnectorOptions {
   readonly headers?: Readonly<Record<string, string>>;
   readonly kinds?: readonly DocumentKind[];
   readonly now?: () => Date;
+  /** The connector type it reports (default `http`; `fhir` for the FHIR connector built on it). */
+  readonly type?: 'http' | 'fhir';
+  /** The request body of a document (default: `renderDocumentBody`). */
+  readonly render?: (doc: DeliverableDocument, chart: RenderChart) => string;
+  readonly contentType?: string;
 }
 
 /** Longest part of an answer kept as the delivery's response summary or error. */
@@ -75,13 +80,13 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
   const transport = url.protocol === 'https:' ? https : http;
   return {
     name: options.name,
-    type: 'http',
+    type: options.type ?? 'http',
     kinds: options.kinds ?? ['journal-batch', 'requisition'],
     honoursIdempotencyKey: options.honoursIdempotencyKey,
     async send(doc: DeliverableDocument, chart: RenderChart): Promise<SendResult> {
       let body: string;
       try {
-        body = renderDocumentBody(doc, chart);
+        body = (options.render ?? renderDocumentBody)(doc, chart);
       } catch (e) {
         if (isCrosswalkError(e)) return { outcome: 'rejected', reason: e.message };
         throw e;
@@ -100,7 +105,7 @@ export function httpConnector(options: HttpConnectorOptions): Connector {
           agent: false,
           headers: {
             ...options.headers,
-            'content-type': 'application/json',
+            'content-type': options.contentType ?? 'application/json',
             'content-length': Buffer.byteLength(body),
             'idempotency-key': doc.id,
             'x-crosswalk-document-kind': doc.kind,

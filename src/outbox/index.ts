@@ -15,6 +15,7 @@ export {
   type OutboundDocument,
   requisitionBatchId,
 } from './documents.ts';
+export { type FhirConnectorOptions, fhirConnector } from './fhir-connector.ts';
 export { fileNameOf, journalFilesConnector, writeFileAtomically } from './files-connector.ts';
 export { errorInBody, httpConnector } from './http-connector.ts';
 export {
@@ -35,7 +36,21 @@ export {
   renderJournalJson,
   type SummaryRow,
 } from './journal-files.ts';
+export {
+  type ItemMasterDocument,
+  itemMasterDocumentOf,
+  MASTER_CHUNK,
+  type MasterFile,
+  type MasterRecord,
+  masterChangeDocuments,
+  masterSnapshotDocuments,
+  type PublishedChargeLine,
+  type PublishedItem,
+} from './master-documents.ts';
+export { judgeAck, type MllpConnectorOptions, mllpConnector } from './mllp-connector.ts';
 export { FORMAT_EXTENSION, type RenderChart, renderDocumentBody, renderDocumentFile } from './render.ts';
+export { masterResources, renderMasterBundle, resourceIdOf } from './render-fhir.ts';
+export { type MfnHeader, renderMasterMfn } from './render-hl7.ts';
 export {
   connectorsFromConfig,
   DEFAULT_DESTINATION,

@@ -15,8 +15,10 @@ import { syncDestinations } from '../store/outbox-repository.ts';
 import type { Connector } from './connector.ts';
 import { Deliverer } from './deliverer.ts';
 import type { DocumentKind } from './documents.ts';
+import { fhirConnector } from './fhir-connector.ts';
 import { journalFilesConnector } from './files-connector.ts';
 import { httpConnector } from './http-connector.ts';
+import { mllpConnector } from './mllp-connector.ts';
 
 export const DEFAULT_DESTINATION = 'journal-files';
 const DEFAULT_KINDS: readonly DocumentKind[] = ['journal-batch', 'requisition'];
@@ -53,6 +55,30 @@ export function connectorsFromConfig(
             : join(base, d.name),
         formats: d.formats ?? ['csv', 'json', 'hledger'],
         kinds: d.kinds ?? DEFAULT_KINDS,
+      });
+    }
+    if (d.type === 'mllp') {
+      return mllpConnector({
+        name: d.name,
+        host: d.host,
+        port: d.port,
+        honoursIdempotencyKey: d.honoursIdempotencyKey ?? false,
+        timeoutMs: d.timeoutMs ?? config.outboxHttpTimeoutMs,
+        header: {
+          sendingApplication: d.sendingApplication ?? 'CROSSWALK',
+          sendingFacility: d.sendingFacility ?? 'CROSSWALK',
+          receivingApplication: d.receivingApplication ?? '',
+          receivingFacility: d.receivingFacility ?? '',
+        },
+        kinds: d.kinds ?? ['item-master'],
+      });
+    }
+    if (d.type === 'fhir') {
+      return fhirConnector({
+        name: d.name,
+        baseUrl: d.url,
+        timeoutMs: d.timeoutMs ?? config.outboxHttpTimeoutMs,
+        ...(d.headers ? { headers: d.headers } : {}),
       });
     }
     return httpConnector({

@@ -29,8 +29,17 @@ export const DELIVERY_STATES: readonly DeliveryState[] = [
  * caller's transaction: two statements whatever the number of destinations. A document already stored
  * (same content, same id) is left as it is, and so are its deliveries.
  */
-export async function enqueueDocuments(tx: SqlExecutor, docs: readonly OutboundDocument[]): Promise<void> {
+export async function enqueueDocuments(
+  tx: SqlExecutor,
+  docs: readonly OutboundDocument[],
+  /** Deliver to this destination only, whatever kinds it takes (an explicit `publish --to`). */
+  onlyTo?: string,
+): Promise<void> {
   if (docs.length === 0) return;
+  const join =
+    onlyTo === undefined
+      ? "d.enabled AND (',' || d.kinds || ',') LIKE ('%,' || x.kind || ',%')"
+      : 'd.name = ?';
   await insertRows(
     tx,
     'outbox_documents',
@@ -55,11 +64,10 @@ export async function enqueueDocuments(tx: SqlExecutor, docs: readonly OutboundD
       `INSERT INTO outbox_deliveries (destination, document_id, ordering_key, seq_message_id, seq_part, state,
          attempts, next_attempt_at, created_at, updated_at)
        SELECT d.name, x.id, x.ordering_key, x.seq_message_id, x.seq_part, 'pending', 0, x.created_at, x.created_at, x.created_at
-       FROM outbox_documents x JOIN outbox_destinations d
-         ON d.enabled AND (',' || d.kinds || ',') LIKE ('%,' || x.kind || ',%')
+       FROM outbox_documents x JOIN outbox_destinations d ON ${join}
        WHERE x.id IN (${ids.map(() => '?').join(', ')})
        ON CONFLICT (destination, document_id) DO NOTHING`,
-      ids,
+      onlyTo === undefined ? ids : [onlyTo, ...ids],
     );
   }
 }
@@ -68,8 +76,17 @@ export async function enqueueDocuments(tx: SqlExecutor, docs: readonly OutboundD
 
 export interface DestinationRegistration {
   readonly name: string;
-  readonly connector: 'journal-files' | 'http';
+  readonly connector: 'journal-files' | 'http' | 'mllp' | 'fhir';
   readonly kinds: readonly DocumentKind[];
+}
+
+/**
+ * The value `outbox_destinations.connector` records. Migration 0007's CHECK admits only
+ * `journal-files` and `http`, so FHIR (which is HTTP) and MLLP destinations are recorded as `http` until
+ * a migration widens it; nothing reads the column but listings (the deliverer uses its connectors).
+ */
+export function connectorColumnValue(c: DestinationRegistration['connector']): 'journal-files' | 'http' {
+  return c === 'journal-files' ? 'journal-files' : 'http';
 }
 
 /**
@@ -86,7 +103,7 @@ export async function syncDestinations(
       `INSERT INTO outbox_destinations (name, connector, kinds, enabled, updated_at) VALUES (?, ?, ?, TRUE, ?)
        ON CONFLICT (name) DO UPDATE SET connector = excluded.connector, kinds = excluded.kinds, enabled = TRUE,
          updated_at = excluded.updated_at`,
-      [d.name, d.connector, d.kinds.join(','), at],
+      [d.name, connectorColumnValue(d.connector), d.kinds.join(','), at],
     );
   }
   const names = configured.map((d) => d.name);
