@@ -440,6 +440,21 @@ export const RESOURCE_SPECS: readonly ResourceSpec[] = [
     purpose: 'a device implanted in a patient: implant usage (bill-only when the item is)',
   },
   {
+    type: 'DeviceDefinition',
+    required: [],
+    elements: {
+      identifier: 'Identifier[]',
+      manufacturerString: 'string',
+      modelNumber: 'string',
+      type: 'CodeableConcept',
+    },
+    codes: {},
+    search: [identifier('DeviceDefinition')],
+    inbound: false,
+    purpose:
+      'the item master as Crosswalk publishes it (stored and searchable, no events: the ERP is the system of record for items)',
+  },
+  {
     type: 'Patient',
     required: [],
     elements: { active: 'boolean', identifier: 'Identifier[]' },
