@@ -25,6 +25,8 @@ export interface AppDeps {
   readonly tokenKey?: Uint8Array;
   /** Largest request body accepted before parsing, in bytes. */
   readonly bodyLimitBytes?: number;
+  /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
+  readonly onStored?: () => void;
 }
 
 export interface ErrorBody {
@@ -109,7 +111,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
   });
-  await app.register(fhirRoutes, { prefix: '/fhir', store: deps.store, version: deps.version });
+  await app.register(fhirRoutes, {
+    prefix: '/fhir',
+    store: deps.store,
+    version: deps.version,
+    ...(deps.onStored ? { onStored: deps.onStored } : {}),
+  });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

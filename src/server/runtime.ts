@@ -71,6 +71,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
       metrics,
       version: options.version,
       tokenKey: loadTokenKey(config.tokenKeyFile),
+      // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
+      onStored: () => applier?.notify(),
     });
     try {
       await app.listen({ host: config.httpHost, port: config.httpPort });
