@@ -21,6 +21,35 @@ const summary = {
 
 const errorRef = { $ref: 'Error#' };
 
+/**
+ * What a stored message holds, by the way it came in: HL7 v2 rows as their parsed tree and the ACK's
+ * control id; FHIR rows (`FHIR:<Type>`, raw bytes a JSON envelope, the answer a JSON status line) as that
+ * JSON, not parsed as HL7.
+ */
+export function storedContent(
+  messageType: string,
+  raw: Buffer,
+  ack: Buffer,
+):
+  | { format: 'hl7v2'; ackControlId: string; segments: ReturnType<typeof fieldLines> }
+  | { format: 'fhir'; answer: unknown; envelope: unknown } {
+  if (messageType.startsWith('FHIR:')) {
+    const json = (b: Buffer): unknown => {
+      try {
+        return JSON.parse(b.toString('utf8'));
+      } catch {
+        return b.toString('utf8');
+      }
+    };
+    return { format: 'fhir', answer: json(ack), envelope: json(raw) };
+  }
+  return {
+    format: 'hl7v2',
+    ackControlId: parseMessage(ack).get('MSH-10'),
+    segments: fieldLines(parseMessage(raw)),
+  };
+}
+
 /** The inbox, read-only: what arrived, what it was answered, and the parsed tree of one message. */
 export const messageRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
   const repo = new InboxRepository(store);
@@ -102,12 +131,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
       const m = await repo.get(BigInt(req.params.id));
       if (!m) throw new CrosswalkError('CW_ERR_API_NOT_FOUND', { what: 'message', id: req.params.id });
       const { raw, ack, ...meta } = m;
-      return {
-        ...meta,
-        id: m.id.toString(),
-        ackControlId: parseMessage(ack).get('MSH-10'),
-        segments: fieldLines(parseMessage(raw)),
-      };
+      return { ...meta, id: m.id.toString(), ...storedContent(m.messageType, raw, ack) };
     },
   );
 };

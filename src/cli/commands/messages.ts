@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CrosswalkError } from '../../errors/index.ts';
-import { fieldLines, parseMessage } from '../../hl7v2/index.ts';
+import { storedContent } from '../../server/messages.ts';
 import { InboxRepository } from '../../store/inbox-repository.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { emit, table } from '../output.ts';
@@ -87,20 +87,29 @@ export function messagesCommand(program: Command): void {
         process.stdout.write(m.raw);
         return;
       }
-      const tree = fieldLines(parseMessage(m.raw));
-      const ack = parseMessage(m.ack);
+      const content = storedContent(m.messageType, m.raw, m.ack);
       const { raw: _raw, ack: _ack, ...meta } = m;
-      emit(Boolean(opts['json']), { ...meta, ackControlId: ack.get('MSH-10'), segments: tree }, () =>
-        [
-          `message ${m.id}  ${m.messageType}  control id ${m.controlId}  from ${m.sender}`,
-          `received ${m.receivedAt} on ${m.interfaceName}, ${m.sizeBytes} bytes, sha256 ${m.contentSha256}`,
-          `acknowledged ${m.ackCode} (ACK control id ${ack.get('MSH-10')})`,
-          '',
-          ...tree.flatMap((s) => [
-            s.segment,
-            ...s.fields.map((f) => `  ${f.position.padEnd(16)} ${f.value}`),
-          ]),
-        ].join('\n'),
+      const head = [
+        `message ${m.id}  ${m.messageType}  control id ${m.controlId}  from ${m.sender}`,
+        `received ${m.receivedAt} on ${m.interfaceName}, ${m.sizeBytes} bytes, sha256 ${m.contentSha256}`,
+      ];
+      emit(Boolean(opts['json']), { ...meta, ...content }, () =>
+        content.format === 'fhir'
+          ? [
+              ...head,
+              `answered ${JSON.stringify(content.answer)}`,
+              '',
+              JSON.stringify(content.envelope, null, 2),
+            ].join('\n')
+          : [
+              ...head,
+              `acknowledged ${m.ackCode} (ACK control id ${content.ackControlId})`,
+              '',
+              ...content.segments.flatMap((s) => [
+                s.segment,
+                ...s.fields.map((f) => `  ${f.position.padEnd(16)} ${f.value}`),
+              ]),
+            ].join('\n'),
       );
     });
   });

@@ -1,0 +1,54 @@
+/**
+ * A FHIR write that reaches the inbox calls AppDeps.onStored (the runtime's wake-up of the apply stage),
+ * and /api/messages/:id shows such a row as its JSON envelope instead of parsing it as HL7; per engine.
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { createLogger, Metrics } from '../observe/index.ts';
+import { migrate } from '../store/index.ts';
+import { eachEngine } from '../store/test-engines.ts';
+import { buildApp } from './app.ts';
+
+eachEngine('FHIR writes wake the apply stage', (engine) => {
+  test('onStored after a stored write, not after a read; the inbox row shows as JSON', async (t) => {
+    const { store } = await engine.freshStore();
+    t.after(() => store.close());
+    await migrate(store);
+    let woken = 0;
+    const app = await buildApp({
+      store,
+      logger: createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })),
+      metrics: new Metrics({ defaultMetrics: false }),
+      version: 'test',
+      onStored: () => {
+        woken++;
+      },
+    });
+    t.after(() => app.close());
+    const res = await app.inject({
+      method: 'POST',
+      url: '/fhir/ChargeItemDefinition',
+      headers: { 'content-type': 'application/fhir+json' },
+      payload: { resourceType: 'ChargeItemDefinition', url: 'https://ehr.example/cdm/1', status: 'active' },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.equal(woken, 1);
+    await app.inject('/fhir/ChargeItemDefinition');
+    assert.equal(woken, 1, 'a read wakes nobody');
+
+    const list = (await app.inject('/api/messages')).json() as { id: string; messageType: string }[];
+    const row = list.find((m) => m.messageType === 'FHIR:ChargeItemDefinition');
+    assert.ok(row !== undefined, 'the write has an inbox row');
+    const shown = await app.inject(`/api/messages/${row.id}`);
+    assert.equal(shown.statusCode, 200, shown.body);
+    const body = shown.json() as {
+      format: string;
+      answer: { status: string };
+      envelope: { resource: { url: string } };
+    };
+    assert.equal(body.format, 'fhir');
+    assert.match(body.answer.status, /^201/);
+    assert.equal(body.envelope.resource.url, 'https://ehr.example/cdm/1');
+  });
+});
