@@ -54,6 +54,8 @@ interface Rig {
   logs: Record<string, unknown>[];
   metrics: Metrics;
   deliverer(options?: { honours?: boolean; timeoutMs?: number; alertAfterMs?: number }): Deliverer;
+  /** The deliverer's clock (the apply instant plus real elapsed time): operator actions are stamped by it. */
+  now(): Date;
   documents(): Promise<Map<string, { key: string; seq: bigint; part: number }>>;
   states(destination: string): Promise<Record<string, number>>;
 }
@@ -92,6 +94,7 @@ async function rig(engine: EngineUnderTest, honours: boolean, perKey = 6): Promi
     dir,
     logs,
     metrics,
+    now: clock,
     deliverer(o = {}) {
       const d = new Deliverer({
         store,
@@ -290,14 +293,7 @@ eachEngine('outbox delivery', (engine) => {
       await r.store.query("SELECT document_id FROM outbox_deliveries WHERE state = 'failed'")
     )[0]!;
     await r.store.transaction((tx) =>
-      settleStuck(
-        tx,
-        'erp',
-        String(failed['document_id']),
-        'retry',
-        'ana.controller',
-        new Date().toISOString(),
-      ),
+      settleStuck(tx, 'erp', String(failed['document_id']), 'retry', 'ana.controller', r.now().toISOString()),
     );
     await until('all delivered after the retry', allDelivered(r, 'erp'));
     await d.stop();
@@ -355,7 +351,7 @@ eachEngine('outbox delivery', (engine) => {
         'the ERP had booked it',
       );
       await r.store.transaction((tx) =>
-        settleStuck(tx, 'erp', id, 'confirm', 'ana.controller', new Date().toISOString()),
+        settleStuck(tx, 'erp', id, 'confirm', 'ana.controller', r.now().toISOString()),
       );
     }
     await until('all delivered after the confirmation', allDelivered(r, 'erp'));
@@ -408,7 +404,7 @@ eachEngine('outbox delivery', (engine) => {
   test('pausing one destination holds it while the other flows; resuming drains it', async () => {
     const r = await rig(engine, true, 2);
     await r.store.transaction((tx) =>
-      setPaused(tx, 'erp', true, 'ops', 'ERP maintenance', new Date().toISOString()),
+      setPaused(tx, 'erp', true, 'ops', 'ERP maintenance', r.now().toISOString()),
     );
     const d = r.deliverer();
     d.start();
@@ -416,7 +412,7 @@ eachEngine('outbox delivery', (engine) => {
     await sleep(200);
     assert.equal(r.erp.requests.length, 0, 'nothing sent to a paused destination');
     assert.match(await r.metrics.registry.metrics(), /crosswalk_outbox_paused\{destination="erp"\} 1/);
-    await r.store.transaction((tx) => setPaused(tx, 'erp', false, 'ops', null, new Date().toISOString()));
+    await r.store.transaction((tx) => setPaused(tx, 'erp', false, 'ops', null, r.now().toISOString()));
     d.notify();
     await until('drained after resume', allDelivered(r, 'erp'));
     await d.stop();
