@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { eachEngine } from '../store/test-engines.ts';
 
@@ -87,6 +90,24 @@ test('bad configuration gives one line naming the problem and exit 1, never a st
     [['serve', '--http-port', 'eighty'], {}, /invalid setting --http-port: must be a number/],
     [['serve'], { CROSSWALK_LOG_LEVEL: 'loud' }, /invalid setting CROSSWALK_LOG_LEVEL/],
     [['serve', '--config', '/nonexistent/crosswalk.json'], {}, /cannot read configuration file/],
+    [
+      [
+        'serve',
+        '--database-url',
+        ':memory:',
+        '--http-port',
+        '0',
+        '--mllp-port',
+        '0',
+        '--outbox-lease-ms',
+        '5000',
+      ],
+      {
+        CROSSWALK_TOKEN_KEY_FILE: join(mkdtempSync(join(tmpdir(), 'cw-cli-')), 'token.key'),
+        CROSSWALK_OUTBOX_DESTINATIONS: '[{"name":"erp","type":"http","url":"http://127.0.0.1:9/journal"}]',
+      },
+      /invalid setting CROSSWALK_OUTBOX_LEASE_MS: must be at least twice the longest destination timeout/,
+    ],
   ];
   for (const [args, env, pattern] of cases) {
     const r = await run(args, env);

@@ -303,6 +303,14 @@ export const SETTINGS = {
     purpose:
       'A destination whose oldest waiting document is older than this raises one alert (a warn log line and an exception) until it has caught up again.',
   }),
+  outboxLeaseMs: setting({
+    env: 'CROSSWALK_OUTBOX_LEASE_MS',
+    flag: '--outbox-lease-ms',
+    schema: positiveInt.min(1000, 'must be at least 1000'),
+    default: 30000,
+    purpose:
+      'How long a process holds a destination for delivery without renewing it; after a crash, another process (or the restarted one) takes the destination over when it lapses. Keep it longer than any one call to a destination can take (at least twice CROSSWALK_OUTBOX_HTTP_TIMEOUT_MS).',
+  }),
   outboxHttpTimeoutMs: setting({
     env: 'CROSSWALK_OUTBOX_HTTP_TIMEOUT_MS',
     flag: '--outbox-http-timeout-ms',

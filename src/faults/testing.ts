@@ -152,6 +152,8 @@ export async function startHub(
       },
     ]),
     CROSSWALK_OUTBOX_POLL_MS: '100',
+    // A restarted hub takes over the dead one's destinations when its lease lapses: short here.
+    CROSSWALK_OUTBOX_LEASE_MS: '4000',
     CROSSWALK_OUTBOX_RETRY_BASE_MS: '50',
     CROSSWALK_OUTBOX_RETRY_MAX_MS: '400',
     CROSSWALK_LOG_LEVEL: 'error',

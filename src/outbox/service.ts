@@ -9,6 +9,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { Config, OutboxDestinationConfig } from '../config/index.ts';
+import { CrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { syncDestinations } from '../store/outbox-repository.ts';
@@ -100,6 +101,19 @@ export async function startDeliverer(deps: {
   metrics?: Metrics;
 }): Promise<Deliverer> {
   const { config, store } = deps;
+  // A lease that can lapse during a call would let a second process send the same document.
+  const longestCall = Math.max(
+    0,
+    ...destinationsOf(config).map((d) =>
+      d.type === 'journal-files' ? 0 : (d.timeoutMs ?? config.outboxHttpTimeoutMs),
+    ),
+  );
+  if (config.outboxLeaseMs < 2 * longestCall) {
+    throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+      setting: 'CROSSWALK_OUTBOX_LEASE_MS',
+      reason: `must be at least twice the longest destination timeout (${longestCall} ms)`,
+    });
+  }
   const connectors = connectorsFromConfig(config);
   await store.transaction((tx) =>
     syncDestinations(
@@ -114,6 +128,7 @@ export async function startDeliverer(deps: {
     retry: { baseMs: config.outboxRetryBaseMs, maxMs: config.outboxRetryMaxMs },
     alertAfterMs: config.outboxQueueAlertMs,
     pollMs: config.outboxPollMs,
+    leaseMs: config.outboxLeaseMs,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
   });
