@@ -68,6 +68,8 @@ async function register(store: Store, c: Connector): Promise<void> {
   await store.transaction((tx) =>
     syncDestinations(tx, [{ name: c.name, connector: c.type, kinds: c.kinds }], AT.toISOString()),
   );
+  const [row] = await store.query('SELECT connector FROM outbox_destinations WHERE name = ?', [c.name]);
+  assert.equal(row?.['connector'], c.type, 'the destination is recorded with its own connector type');
 }
 
 function deliverer(store: Store, c: Connector): Deliverer {

@@ -81,15 +81,6 @@ export interface DestinationRegistration {
 }
 
 /**
- * The value `outbox_destinations.connector` records. Migration 0007's CHECK admits only
- * `journal-files` and `http`, so FHIR (which is HTTP) and MLLP destinations are recorded as `http` until
- * a migration widens it; nothing reads the column but listings (the deliverer uses its connectors).
- */
-export function connectorColumnValue(c: DestinationRegistration['connector']): 'journal-files' | 'http' {
-  return c === 'journal-files' ? 'journal-files' : 'http';
-}
-
-/**
  * Makes the table match the configuration: the configured destinations receive new documents, the
  * others stop receiving (their queued deliveries stay, visible, until someone configures them again).
  */
@@ -103,7 +94,7 @@ export async function syncDestinations(
       `INSERT INTO outbox_destinations (name, connector, kinds, enabled, updated_at) VALUES (?, ?, ?, TRUE, ?)
        ON CONFLICT (name) DO UPDATE SET connector = excluded.connector, kinds = excluded.kinds, enabled = TRUE,
          updated_at = excluded.updated_at`,
-      [d.name, connectorColumnValue(d.connector), d.kinds.join(','), at],
+      [d.name, d.connector, d.kinds.join(','), at],
     );
   }
   const names = configured.map((d) => d.name);

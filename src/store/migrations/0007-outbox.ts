@@ -28,7 +28,7 @@ export const m0007: Migration = {
     return `
       CREATE TABLE outbox_destinations (
         name ${t.text} PRIMARY KEY,
-        connector ${t.text} NOT NULL CHECK (connector IN ('journal-files', 'http')),
+        connector ${t.text} NOT NULL CHECK (connector IN ('journal-files', 'http', 'mllp', 'fhir')),
         kinds ${t.text} NOT NULL,
         enabled ${t.bool} NOT NULL,
         paused ${t.bool} NOT NULL DEFAULT FALSE,
