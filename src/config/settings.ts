@@ -223,6 +223,22 @@ export const SETTINGS = {
     purpose:
       'File holding the secret key (at least 16 bytes) that turns patient and encounter identifiers into tokens; created with a random key (mode 0600) when missing. Keep it out of backups of the database.',
   }),
+  auditKeyFile: setting({
+    env: 'CROSSWALK_AUDIT_KEY_FILE',
+    flag: '--audit-key-file',
+    schema: nonEmpty,
+    default: './.crosswalk/audit.key',
+    purpose:
+      'File holding the secret key that signs audit checkpoints; created with a random key (mode 0600) when missing. Keep it away from the database and its backups: whoever can write both could forge a checkpoint.',
+  }),
+  auditCheckpointDir: setting({
+    env: 'CROSSWALK_AUDIT_CHECKPOINT_DIR',
+    flag: '--audit-checkpoint-dir',
+    schema: nonEmpty,
+    default: './.crosswalk/audit-checkpoints',
+    purpose:
+      'Folder outside the database where signed audit checkpoints (sequence number and head hash) are written; `crosswalk audit verify` checks the chain against them. Put it on storage the database server cannot write.',
+  }),
   applyBatchSize: setting({
     env: 'CROSSWALK_APPLY_BATCH_SIZE',
     flag: '--apply-batch-size',

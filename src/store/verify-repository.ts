@@ -264,6 +264,7 @@ const APPEND_ONLY = [
   'requisitions',
   'exception_history',
   'integrity_seals',
+  'audit_log',
 ];
 const GUARDS = [
   'journal_entries_balanced',

@@ -17,6 +17,7 @@ import {
   TABLES,
   type TableSpec,
 } from '../../mapping/index.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import { assertMigrated, openStore, type SqlExecutor, type Store } from '../../store/index.ts';
 import {
   activationHistory,
@@ -264,6 +265,13 @@ export function releaseCommand(program: Command): void {
       const at = new Date().toISOString();
       const { stored, existing, active } = await store.transaction(async (tx) => {
         const stored = await saveRelease(tx, proposed, at);
+        if (stored)
+          await appendAudit(tx, {
+            at,
+            actor: author,
+            action: 'release.propose',
+            object: `release:${proposed.id}`,
+          });
         const existing = stored ? null : (await releaseRows(tx)).find((r) => r.id === proposed.id);
         return { stored, existing, active: await activeRelease(tx) };
       });
@@ -447,6 +455,14 @@ export function releaseCommand(program: Command): void {
         }
         const next = approve(r, who);
         await recordApproval(tx, id, next.approver!, at);
+        await appendAudit(tx, {
+          at,
+          actor: next.approver!,
+          action: 'release.approve',
+          object: `release:${id}`,
+          before: { status: r.status },
+          after: { status: 'approved', author: r.author },
+        });
         return next;
       });
       emit(Boolean(opts['json']), { id: approved.id, approvedBy: approved.approver, approvedAt: at }, () =>
@@ -477,6 +493,14 @@ export function releaseCommand(program: Command): void {
         const previous = history.activations.at(-1) ?? null;
         activate(history, id);
         await recordActivation(tx, id, who, at, note);
+        await appendAudit(tx, {
+          at,
+          actor: who,
+          action: 'release.activate',
+          object: `release:${id}`,
+          before: { active: previous },
+          after: { active: id },
+        });
         return { id, previous, label: history.releases.find((r) => r.id === id)!.content.name };
       });
       emit(Boolean(opts['json']), { ...result, activatedBy: who, activatedAt: at, note }, () =>
@@ -507,6 +531,14 @@ export function releaseCommand(program: Command): void {
         const to = rollback(history).activations.at(-1)!;
         const note = typeof opts['note'] === 'string' ? opts['note'] : `rollback from ${short(from ?? '')}`;
         await recordActivation(tx, to, who, at, note);
+        await appendAudit(tx, {
+          at,
+          actor: who,
+          action: 'release.rollback',
+          object: `release:${to}`,
+          before: { active: from },
+          after: { active: to },
+        });
         return { from, to, note, label: history.releases.find((r) => r.id === to)!.content.name };
       });
       emit(

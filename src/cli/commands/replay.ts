@@ -7,6 +7,7 @@ import { runReplay } from '../../apply/replay-run.ts';
 import { CrosswalkError } from '../../errors/index.ts';
 import { formatMinor } from '../../ledger/index.ts';
 import { documentsForBatch } from '../../outbox/index.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { enqueueDocuments } from '../../store/outbox-repository.ts';
 import { listPeriods, listReleases, loadRelease, saveEntries } from '../../store/posting-repository.ts';
@@ -138,6 +139,19 @@ export function replayCommand(program: Command): void {
         await store.transaction(async (tx) => {
           await saveEntries(tx, corrections);
           await enqueueDocuments(tx, docs);
+          await appendAudit(tx, {
+            at,
+            actor: String(opts['as']),
+            action: 'replay.apply',
+            object: `release:${id}`,
+            after: {
+              approvedBy: String(opts['approvedBy']),
+              from,
+              to,
+              entries: corrections.length,
+              changed: report.entries.changed,
+            },
+          });
         });
         applied = corrections.length;
       }

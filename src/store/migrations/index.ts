@@ -7,6 +7,17 @@ import { m0005 } from './0005-exceptions.ts';
 import { m0006 } from './0006-fhir.ts';
 import { m0007 } from './0007-outbox.ts';
 import { m0008 } from './0008-journal-checks.ts';
+import { m0009 } from './0009-audit.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
+export const MIGRATIONS: readonly Migration[] = [
+  m0001,
+  m0002,
+  m0003,
+  m0004,
+  m0005,
+  m0006,
+  m0007,
+  m0008,
+  m0009,
+];
