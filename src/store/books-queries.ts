@@ -1,5 +1,5 @@
 import type { JournalEntry, JournalLine, ReasonCode, Side } from '../ledger/index.ts';
-import type { SqlExecutor, SqlValue } from './port.ts';
+import type { Row, SqlExecutor, SqlValue } from './port.ts';
 import { asBigInt, asBytes, asNumber, asOptionalString } from './values.ts';
 
 export interface TrialBalanceRow {
@@ -138,6 +138,41 @@ export function entryFilter(filter: { entity?: string; periodId?: string }): {
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
 
+/** A journal_lines row (line_no, account, cost_center, side, amount, memo, dimensions) as a line. */
+export function journalLineOf(r: Row): JournalLine {
+  const dims = r['dimensions'];
+  return {
+    lineNo: asNumber(r['line_no']),
+    account: String(r['account']),
+    costCenter: asOptionalString(r['cost_center']),
+    side: String(r['side']) as Side,
+    amount: asBigInt(r['amount']),
+    memo: asOptionalString(r['memo']),
+    dimensions: typeof dims === 'string' ? JSON.parse(dims) : (dims as JournalLine['dimensions']),
+  };
+}
+
+/** A journal_entries row (its columns under their own names) with its lines, as an entry. */
+export function journalEntryOf(r: Row, lines: readonly JournalLine[]): JournalEntry {
+  return {
+    id: String(r['id']),
+    entity: String(r['entity']),
+    currency: String(r['currency']),
+    periodId: String(r['period_id']),
+    lateFromPeriod: asOptionalString(r['late_from_period']),
+    effectiveDate: String(r['effective_date']),
+    accountingDate: String(r['accounting_date']),
+    postedAt: String(r['posted_at']),
+    sourceEventId: String(r['source_event_id']),
+    ruleId: String(r['rule_id']),
+    reasonCode: String(r['reason_code']) as ReasonCode,
+    description: String(r['description']),
+    groupId: asOptionalString(r['group_id']),
+    reverses: asOptionalString(r['reverses']),
+    lines,
+  };
+}
+
 async function linesOf(
   db: SqlExecutor,
   ids: readonly string[],
@@ -152,16 +187,7 @@ async function linesOf(
       part,
     );
     for (const r of rows) {
-      const dims = r['dimensions'];
-      const line: JournalLine = {
-        lineNo: asNumber(r['line_no']),
-        account: String(r['account']),
-        costCenter: asOptionalString(r['cost_center']),
-        side: String(r['side']) as Side,
-        amount: asBigInt(r['amount']),
-        memo: asOptionalString(r['memo']),
-        dimensions: typeof dims === 'string' ? JSON.parse(dims) : (dims as JournalLine['dimensions']),
-      };
+      const line = journalLineOf(r);
       const id = String(r['entry_id']);
       const list = out.get(id) ?? [];
       list.push({ line, accountName: String(r['account_name']) });
@@ -196,21 +222,10 @@ export async function journalEntriesWhere(
   return rows.map((r) => {
     const own = lines.get(String(r['id'])) ?? [];
     return {
-      id: String(r['id']),
-      entity: String(r['entity']),
-      currency: String(r['currency']),
-      periodId: String(r['period_id']),
-      lateFromPeriod: asOptionalString(r['late_from_period']),
-      effectiveDate: String(r['effective_date']),
-      accountingDate: String(r['accounting_date']),
-      postedAt: String(r['posted_at']),
-      sourceEventId: String(r['source_event_id']),
-      ruleId: String(r['rule_id']),
-      reasonCode: String(r['reason_code']) as ReasonCode,
-      description: String(r['description']),
-      groupId: asOptionalString(r['group_id']),
-      reverses: asOptionalString(r['reverses']),
-      lines: own.map((l) => l.line),
+      ...journalEntryOf(
+        r,
+        own.map((l) => l.line),
+      ),
       eventType: asOptionalString(r['event_type']),
       sourceMessageId: r['source_message_id'] === null ? null : asBigInt(r['source_message_id']),
       total: asBigInt(r['total_debit']),

@@ -1,9 +1,10 @@
 import type { StoredMessage } from '../apply/plan.ts';
 import type { PostedEvent, PostedFacts } from '../apply/replay.ts';
-import type { JournalEntry, JournalLine, ReasonCode, Side } from '../ledger/index.ts';
+import type { JournalEntry, JournalLine } from '../ledger/index.ts';
+import { journalEntryOf, journalLineOf } from './books-queries.ts';
 import type { SqlExecutor } from './port.ts';
 import { storedMessageOf } from './posting-repository.ts';
-import { asBigInt, asNumber, asOptionalString } from './values.ts';
+import { asBigInt } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
 export async function processedMessagesBetween(
@@ -99,17 +100,8 @@ export async function postedFactsFor(db: SqlExecutor, firstId: bigint, lastId: b
     range,
   )) {
     const id = String(r['entry_id']);
-    const dims = r['dimensions'];
     const list = lines.get(id) ?? [];
-    list.push({
-      lineNo: asNumber(r['line_no']),
-      account: String(r['account']),
-      costCenter: asOptionalString(r['cost_center']),
-      side: String(r['side']) as Side,
-      amount: asBigInt(r['amount']),
-      memo: asOptionalString(r['memo']),
-      dimensions: typeof dims === 'string' ? JSON.parse(dims) : (dims as JournalLine['dimensions']),
-    });
+    list.push(journalLineOf(r));
     lines.set(id, list);
   }
   for (const r of await db.query(
@@ -119,23 +111,10 @@ export async function postedFactsFor(db: SqlExecutor, firstId: bigint, lastId: b
      WHERE ev.source_message_id BETWEEN ? AND ?`,
     range,
   )) {
-    const entry: JournalEntry = {
-      id: String(r['id']),
-      entity: String(r['entity']),
-      currency: String(r['currency']),
-      periodId: String(r['period_id']),
-      lateFromPeriod: asOptionalString(r['late_from_period']),
-      effectiveDate: String(r['effective_date']),
-      accountingDate: String(r['accounting_date']),
-      postedAt: String(r['posted_at']),
-      sourceEventId: String(r['source_event_id']),
-      ruleId: String(r['rule_id']),
-      reasonCode: String(r['reason_code']) as ReasonCode,
-      description: String(r['description']),
-      groupId: asOptionalString(r['group_id']),
-      reverses: asOptionalString(r['reverses']),
-      lines: (lines.get(String(r['id'])) ?? []).sort((a, b) => a.lineNo - b.lineNo),
-    };
+    const entry = journalEntryOf(
+      r,
+      (lines.get(String(r['id'])) ?? []).sort((a, b) => a.lineNo - b.lineNo),
+    );
     const list = entriesByEvent.get(entry.sourceEventId) ?? [];
     list.push(entry);
     entriesByEvent.set(entry.sourceEventId, list);
