@@ -19,6 +19,7 @@ import {
   type RuleTable,
 } from '../ledger/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
+import type { OutboundRequisition } from '../outbox/documents.ts';
 import { POSTING_TYPE } from './rules.ts';
 
 /** A stored inbound message as the apply stage reads it. */
@@ -54,21 +55,9 @@ export interface ApplyContext {
   readonly postedAt: string;
 }
 
-export interface Requisition {
-  readonly id: string;
+/** A bill-only requisition the apply stage raises: the document shape the ERP receives, kind fixed. */
+export interface Requisition extends OutboundRequisition {
   readonly kind: 'bill-only';
-  readonly sourceEventId: string;
-  readonly entity: string;
-  readonly itemCode: string;
-  readonly vendorCode: string | null;
-  readonly quantity: bigint;
-  readonly unitCost: bigint;
-  readonly currency: string;
-  readonly costCenter: string | null;
-  readonly lotNumber: string | null;
-  readonly serialNumber: string | null;
-  readonly caseToken: string | null;
-  readonly createdAt: string;
 }
 
 export interface EncounterState {
