@@ -1,7 +1,27 @@
 /**
- * Governance: who may do what and the proof of what was done. So far the tamper-evident audit chain
- * (issue 6 has the rest: identities, roles, segregation of duties, ownership, PHI controls).
+ * Governance: who may do what and the proof of what was done: the authorisation matrix (access.ts) and
+ * the tamper-evident audit chain.
  */
+export {
+  ACTIONS,
+  type Action,
+  type ActionRule,
+  authorize,
+  BUSINESS_ROLES,
+  CLINICAL_ROLES,
+  type Decision,
+  entitiesInScope,
+  type Grant,
+  isAction,
+  isRole,
+  isScope,
+  MATRIX,
+  type Principal,
+  ROLES,
+  type Role,
+  type Scope,
+  type Target,
+} from './access.ts';
 export {
   type AuditInput,
   type AuditRecord,

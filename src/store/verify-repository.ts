@@ -265,6 +265,8 @@ const APPEND_ONLY = [
   'exception_history',
   'integrity_seals',
   'audit_log',
+  'role_grants',
+  'role_grant_ends',
 ];
 const GUARDS = [
   'journal_entries_balanced',

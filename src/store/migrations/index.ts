@@ -8,6 +8,7 @@ import { m0006 } from './0006-fhir.ts';
 import { m0007 } from './0007-outbox.ts';
 import { m0008 } from './0008-journal-checks.ts';
 import { m0009 } from './0009-audit.ts';
+import { m0010 } from './0010-identity.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0007,
   m0008,
   m0009,
+  m0010,
 ];
