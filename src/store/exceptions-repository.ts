@@ -15,6 +15,7 @@ import {
   isOverdue,
 } from '../exceptions/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
+import { appendAudit } from './audit-repository.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
@@ -191,12 +192,25 @@ export async function historyOf(db: SqlExecutor, id: bigint): Promise<StoredHist
   }));
 }
 
+/**
+ * One entry of an exception's history, and the same action in the audit chain. The audit record keeps
+ * the transition and the structured details but not the free-text note: notes are written by people
+ * and may quote a message, so they stay in the work-queue, where reading them is itself controlled.
+ */
 export async function appendHistory(tx: SqlExecutor, id: bigint, e: HistoryEntry): Promise<void> {
   await tx.execute(
     `INSERT INTO exception_history (exception_id, kind, actor, at, from_status, to_status, note, details)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     [id, e.kind, e.actor, e.at, e.fromStatus, e.toStatus, e.note, JSON.stringify(e.details)],
   );
+  await appendAudit(tx, {
+    at: e.at,
+    actor: e.actor,
+    action: `exception.${e.kind}`,
+    object: `exception:${id}`,
+    before: { status: e.fromStatus },
+    after: { status: e.toStatus, ...e.details },
+  });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
 import type { DocumentKind, OutboundDocument } from '../outbox/documents.ts';
+import { appendAudit } from './audit-repository.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import type { SqlExecutor, SqlValue } from './port.ts';
 import { asBigInt, asBool, asNumber, asOptionalString } from './values.ts';
@@ -162,7 +163,16 @@ export async function setPaused(
      WHERE name = ? AND paused = ?`,
     [paused, paused ? by : null, paused ? at : null, paused ? reason : null, at, name, !paused],
   );
-  return r.rowsAffected > 0;
+  if (r.rowsAffected === 0) return false;
+  await appendAudit(db, {
+    at,
+    actor: by,
+    action: paused ? 'outbox.pause' : 'outbox.resume',
+    object: `destination:${name}`,
+    before: { paused: !paused },
+    after: { paused, reason },
+  });
+  return true;
 }
 
 /**
@@ -455,6 +465,14 @@ export async function settleStuck(
     httpStatus: null,
     errorCode: null,
     detail: `by ${by}`,
+  });
+  await appendAudit(db, {
+    at,
+    actor: by,
+    action: `outbox.${action}`,
+    object: `delivery:${destination}/${documentId}`,
+    before: { state: row.state },
+    after: { state: action === 'retry' ? 'pending' : 'delivered' },
   });
   return { ...row, state: action === 'retry' ? 'pending' : 'delivered' };
 }

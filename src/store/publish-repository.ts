@@ -6,6 +6,7 @@
  */
 import { CrosswalkError } from '../errors/index.ts';
 import { type MasterFile, masterSnapshotDocuments } from '../outbox/master-documents.ts';
+import { appendAudit } from './audit-repository.ts';
 import { readMasterData } from './master-data.ts';
 import { enqueueDocuments, getDestination } from './outbox-repository.ts';
 import type { Store } from './port.ts';
@@ -52,6 +53,14 @@ export async function publishMasterSnapshot(
     });
     await enqueueDocuments(tx, docs, options.to);
     const records = docs.reduce((n, d) => n + d.itemCount, 0);
+    await appendAudit(tx, {
+      at: createdAt,
+      actor: options.by,
+      action: 'publish.master',
+      object: `master:${options.master}`,
+      before: null,
+      after: { records, documents: docs.map((d) => d.id), destinations },
+    });
     return { master: options.master, records, documents: docs.map((d) => d.id), destinations };
   });
 }

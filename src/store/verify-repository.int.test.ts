@@ -218,4 +218,22 @@ eachEngine('invariant checker', (engine) => {
       new RegExp(`${rows[1]!['document_id']} delivered while earlier ${rows[0]!['document_id']} waits`),
     );
   });
+
+  test('a seal is an audited action, and an audit record rewritten behind the triggers is named', async () => {
+    const store = await fresh();
+    await sealIntegrity(store, 'auditor', AT.toISOString());
+    await sealIntegrity(store, 'auditor.two', AT.toISOString());
+    const chain = await store.query('SELECT seq, actor, action FROM audit_log ORDER BY seq');
+    assert.deepEqual(
+      chain.slice(-2).map((r) => `${r['actor']} ${r['action']}`),
+      ['auditor verify.seal', 'auditor.two verify.seal'],
+    );
+    const seq = Number(chain.at(-2)!['seq']);
+    await behindTheBack(store, async (tx) => {
+      if (tx.capabilities.dialect === 'sqlite') await tx.executeScript('DROP TRIGGER audit_log_no_update');
+      await tx.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = ?", [seq]);
+    });
+    const vs = (await verifyInvariants(store)).filter((v) => v.invariant === 'audit-chain');
+    assert.deepEqual(summary(vs), [`audit-chain: audit record ${seq}: record ${seq} is not what was written`]);
+  });
 });

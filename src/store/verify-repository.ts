@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { verifyChain } from '../governance/index.ts';
 import type { Movement, Position } from '../inventory/index.ts';
 import {
   checkDestinationOrder,
@@ -19,7 +20,9 @@ import {
   type SealFacts,
   type TableSeal,
   type Violation,
+  violation,
 } from '../verify/index.ts';
+import { appendAudit, readAuditChain } from './audit-repository.ts';
 import type { Dialect, SqlExecutor, Store } from './port.ts';
 import { asBigInt, asBytes, asNumber, asOptionalString } from './values.ts';
 
@@ -386,6 +389,14 @@ export async function sealIntegrity(store: Store, by: string, at: string): Promi
       by,
       JSON.stringify(facts),
     ]);
+    await appendAudit(tx, {
+      at,
+      actor: by,
+      action: 'verify.seal',
+      object: 'integrity',
+      before: null,
+      after: facts,
+    });
     return facts;
   });
 }
@@ -428,6 +439,28 @@ export const destinationOrderCheck: InvariantCheck = {
   },
 };
 
+/**
+ * The audit chain links and hashes as written (governance/audit-chain.ts). Without the signed
+ * checkpoints, which live outside the database, a cut tail goes unseen here; `crosswalk audit verify`
+ * with the checkpoint folder catches that too.
+ */
+export const auditChainCheck: InvariantCheck = {
+  name: 'audit chain',
+  async run(db) {
+    if (!(await tableExists(db, 'audit_log'))) return [];
+    const verdict = verifyChain(await readAuditChain(db), [], new Uint8Array(0));
+    return verdict.ok
+      ? []
+      : [
+          violation(
+            'audit-chain',
+            `audit record ${verdict.firstBadSeq}`,
+            verdict.detail ?? verdict.problem ?? 'broken',
+          ),
+        ];
+  },
+};
+
 export const INVARIANT_CHECKS: readonly InvariantCheck[] = [
   messagesCheck,
   duplicatesCheck,
@@ -435,6 +468,7 @@ export const INVARIANT_CHECKS: readonly InvariantCheck[] = [
   stockCheck,
   immutableCheck,
   destinationOrderCheck,
+  auditChainCheck,
 ];
 
 /**

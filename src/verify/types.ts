@@ -11,7 +11,8 @@ export type InvariantName =
   | 'trial-balance'
   | 'on-hand'
   | 'immutable-changed'
-  | 'destination-order';
+  | 'destination-order'
+  | 'audit-chain';
 
 export interface Violation {
   readonly invariant: InvariantName;

@@ -11,6 +11,7 @@ import {
   transitionPeriod,
 } from '../../ledger/index.ts';
 import { findFacility, type MappingRelease, minorDigits } from '../../mapping/index.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import {
   entryCounts,
   type OpenExceptionSource,
@@ -385,7 +386,8 @@ export function ledgerCommand(program: Command): void {
         to: FiscalPeriod['status'],
       ): Promise<FiscalPeriod> => {
         const next = transitionPeriod(p, to);
-        if (!(await movePeriodStatus(db, entity, p.id, p.status, to, new Date().toISOString()))) {
+        const at = new Date().toISOString();
+        if (!(await movePeriodStatus(db, entity, p.id, p.status, to, at))) {
           throw new CrosswalkError('CW_ERR_LEDGER_PERIOD_TRANSITION', {
             period: p.id,
             entity,
@@ -393,6 +395,14 @@ export function ledgerCommand(program: Command): void {
             to,
           });
         }
+        await appendAudit(db, {
+          at,
+          actor: who,
+          action: `ledger.period.${to}`,
+          object: `period:${entity}/${p.id}`,
+          before: { status: p.status },
+          after: { status: to },
+        });
         return next;
       };
 
