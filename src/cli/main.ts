@@ -9,6 +9,7 @@ import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { outboxCommand } from './commands/outbox.ts';
+import { ownershipCommand } from './commands/ownership.ts';
 import { publishCommand } from './commands/publish.ts';
 import { releaseCommand } from './commands/release.ts';
 import { replayCommand } from './commands/replay.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   outboxCommand(program);
   publishCommand(program);
   auditCommand(program);
+  ownershipCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;
