@@ -125,6 +125,7 @@ export const m0013: Migration = {
         id ${t.text} PRIMARY KEY,
         item_code ${t.text} NOT NULL,
         par_location_code ${t.text} NOT NULL,
+        lot_number ${t.text},
         mode ${t.text} NOT NULL CHECK (mode IN ('delta', 'count')),
         quantity ${t.bigint} NOT NULL,
         reason ${t.text} NOT NULL,
