@@ -65,6 +65,18 @@ const closedPeriod = (where: string, entity: string, period: string) =>
     `period ${period} of ${entity} takes no postings; a manual journal posts only to an open period`,
   );
 
+/** The period holding `date`, which must take postings (no roll-forward for hand-made entries). */
+function openPeriodOf(
+  where: string,
+  entity: string,
+  date: string,
+  periods: readonly FiscalPeriod[],
+): FiscalPeriod {
+  const resolved = periodFor(entity, date, periods);
+  if (resolved.lateFromPeriod !== null) throw closedPeriod(where, entity, resolved.lateFromPeriod);
+  return resolved.period;
+}
+
 const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v).trim());
 
 /** Splits one CSV record (RFC 4180 quotes) into fields. */
@@ -178,15 +190,9 @@ export function prepareManualJournal(
       date = p.endDate;
     }
     if (date === '') throw invalid(where, 'give a date or a period');
-    const resolved = periodFor(entity.code, date, periods);
-    if (resolved.lateFromPeriod !== null) {
-      throw new CrosswalkError('CW_ERR_LEDGER_PERIOD_CLOSED', {
-        period: resolved.lateFromPeriod,
-        entity: entity.code,
-      });
-    }
-    if (periodId !== '' && resolved.period.id !== periodId) {
-      throw invalid(where, `date ${date} is in period ${resolved.period.id}, not ${periodId}`);
+    const resolved = openPeriodOf(where, entity.code, date, periods);
+    if (periodId !== '' && resolved.id !== periodId) {
+      throw invalid(where, `date ${date} is in period ${resolved.id}, not ${periodId}`);
     }
     const memo = str(raw.description) || str(raw.memo);
     return {
@@ -198,7 +204,7 @@ export function prepareManualJournal(
       debit,
       credit,
       effectiveDate: date,
-      periodId: resolved.period.id,
+      periodId: resolved.id,
       memo: memo === '' ? null : memo,
     };
   });
@@ -237,13 +243,7 @@ export function manualJournalEntries(
         credits: formatMinor(credits, currencyOf(ctx, first.currency).scale),
       });
     }
-    const resolved = periodFor(first.entity, first.effectiveDate, periods);
-    if (resolved.lateFromPeriod !== null) {
-      throw new CrosswalkError('CW_ERR_LEDGER_PERIOD_CLOSED', {
-        period: resolved.lateFromPeriod,
-        entity: first.entity,
-      });
-    }
+    openPeriodOf(`line ${first.lineNo}`, first.entity, first.effectiveDate, periods);
     entries.push(
       buildEntry(
         {
