@@ -9,9 +9,11 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { killChildren, runCli } from '../cli/test-process.ts';
 import { Inbox } from '../inbox/index.ts';
+import { createLogger, Metrics } from '../observe/index.ts';
 import { masterSnapshotDocuments } from '../outbox/master-documents.ts';
 import { renderMasterMfn } from '../outbox/render-hl7.ts';
 import { AT, count, demoBooks, demoSystem, TOKEN_KEY } from '../outbox/testing.ts';
+import { buildApp } from '../server/app.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import type { Store } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
@@ -134,6 +136,32 @@ eachEngine('master-data ownership', (engine) => {
     assert.equal(audit[0]!['object'], 'ownership:item');
     assert.match(String(audit[0]!['before_state']), /"owner":"ERP"/);
     assert.match(String(audit[0]!['after_state']), /"owner":"EHR"/);
+
+    const app = await buildApp({
+      store,
+      logger: createLogger('silent'),
+      metrics: new Metrics({ defaultMetrics: false }),
+      version: 'test',
+    });
+    try {
+      const api = await app.inject('/api/ownership');
+      assert.equal(api.statusCode, 200);
+      const body = api.json() as {
+        owners: { kind: string; system: string }[];
+        sources: { source: string }[];
+      };
+      assert.equal(
+        body.owners.find((o) => o.kind === 'item')?.system,
+        'EHR',
+        'GET /api/ownership shows the change',
+      );
+      assert.deepEqual(
+        body.sources.map((x) => x.source),
+        ['*', 'application:HRH_ERP', 'interface:erp'],
+      );
+    } finally {
+      await app.close();
+    }
 
     const later = new Date(Date.now() + 60_000);
     await receive(itemUpdate('EPIC', 'EHR-3', 5, 2), 'mllp', later);
