@@ -1,4 +1,5 @@
 import { CrosswalkError } from '../errors/index.ts';
+import { sameRegistry } from '../governance/index.ts';
 import { buildCatalog, type InventoryState, positionKey, serialKey } from '../inventory/index.ts';
 import { createLedgerContext, type FiscalPeriod } from '../ledger/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
@@ -6,6 +7,7 @@ import { crashPoint } from '../observe/crash-points.ts';
 import type { Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
 import { readMasterData } from '../store/master-data.ts';
+import { loadOwnership } from '../store/ownership-repository.ts';
 import {
   activeReleaseId,
   listPeriods,
@@ -96,6 +98,7 @@ export async function staticContextFor(
       ]),
     ),
     parCostCenters: new Map(md.parLocations.map((p) => [p.code, p.costCenterCode])),
+    ownership: await loadOwnership(store),
   };
 }
 
@@ -169,7 +172,9 @@ export class Applier {
     const messages = await nextMessages(this.store, key, cursor, this.batchSize);
     if (messages.length === 0) return 0;
     const periods = await listPeriods(this.store);
-    const ctx: ApplyContext = { ...base, periods, postedAt: at };
+    // Read every batch, like the periods: a change of ownership takes effect without a restart.
+    const ownership = await loadOwnership(this.store);
+    const ctx: ApplyContext = { ...base, ownership, periods, postedAt: at };
     const interpretations = messages.map((m) => interpretStored(m, ctx));
     const touched = touchedBy(interpretations);
     const snapshot = await loadInventoryState(this.store, touched);
@@ -188,12 +193,14 @@ export class Applier {
       const held = await loadInventoryState(tx, touched);
       const heldEncounters = await loadEncounters(tx, touched.encounterTokens);
       const heldPeriods = await listPeriods(tx);
+      const heldOwnership = await loadOwnership(tx);
       if (
         !sameInventory(snapshot, held) ||
         !sameEncounters(seenEncounters, heldEncounters) ||
-        !samePeriods(periods, heldPeriods)
+        !samePeriods(periods, heldPeriods) ||
+        !sameRegistry(ownership, heldOwnership)
       ) {
-        const again: ApplyContext = { ...base, periods: heldPeriods, postedAt: at };
+        const again: ApplyContext = { ...base, ownership: heldOwnership, periods: heldPeriods, postedAt: at };
         planned = planBatch(messages, interpretations, held, heldEncounters, again);
       }
       await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);

@@ -1,4 +1,5 @@
 import type { DemoHealthSystem } from '../demo/index.ts';
+import { ERP_APPLICATION } from '../demo/traffic-mfn.ts';
 import {
   buildEntry,
   createLedgerContext,
@@ -8,6 +9,7 @@ import {
 } from '../ledger/index.ts';
 import { approve, createRelease, demoRelease } from '../mapping/index.ts';
 import type { Store } from '../store/index.ts';
+import { addSource } from '../store/ownership-repository.ts';
 import {
   listPeriods,
   recordActivation,
@@ -18,6 +20,16 @@ import {
 
 export const DEMO_RELEASE_AUTHOR = 'demo.integration-engineer';
 export const DEMO_RELEASE_APPROVER = 'demo.controller';
+
+/**
+ * Where the demo's ERP traffic comes from: its item-master feed sends as application HRH_ERP (MSH-3), and
+ * an interface named `erp` is the ERP's. Everything else is the EHR's (the registry's default), so the
+ * ERP's MFN^M16 item updates apply and an item change from the EHR becomes a stewardship exception.
+ */
+export const DEMO_SOURCES: readonly { source: string; system: string }[] = [
+  { source: `application:${ERP_APPLICATION}`, system: 'ERP' },
+  { source: 'interface:erp', system: 'ERP' },
+];
 
 /** The demo's fiscal calendar: the month before the opening date closed, the six after it open. */
 export function demoPeriods(system: DemoHealthSystem): FiscalPeriod[] {
@@ -97,6 +109,15 @@ export async function setUpDemoBooks(
     await saveRelease(tx, release, at);
     await recordActivation(tx, release.id, DEMO_RELEASE_APPROVER, at, 'demo setup');
     await saveEntries(tx, openingEntries(system, await listPeriods(tx), at));
+    for (const s of DEMO_SOURCES) {
+      await addSource(tx, {
+        ...s,
+        effectiveFrom: '1970-01-01T00:00:00.000Z',
+        setBy: DEMO_RELEASE_AUTHOR,
+        setAt: at,
+        note: 'demo setup',
+      });
+    }
   });
   return { releaseId: release.id };
 }

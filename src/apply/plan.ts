@@ -1,6 +1,7 @@
 import type { CanonicalEvent, EventOf } from '../canonical/index.ts';
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import { interpretFhir, isFhirMessage } from '../fhir/index.ts';
+import { type MasterKind, type OwnershipRegistry, ownerOf, systemOf } from '../governance/index.ts';
 import { parseMessage } from '../hl7v2/index.ts';
 import { interpretHl7 } from '../interpret/index.ts';
 import {
@@ -30,6 +31,8 @@ export interface StoredMessage {
   readonly controlId: string;
   readonly receivedAt: string;
   readonly raw: Buffer;
+  /** The inbound interface it arrived on (MLLP interface name, `fhir`); absent where a reader did not load it. */
+  readonly interfaceName?: string;
 }
 
 export interface ItemFacts {
@@ -53,6 +56,26 @@ export interface ApplyContext {
   readonly parCostCenters: ReadonlyMap<string, string>;
   /** When this batch posts (injected clock). */
   readonly postedAt: string;
+  /** Which system owns each kind of master data, and which system each source is (principle 5). */
+  readonly ownership: OwnershipRegistry;
+}
+
+/**
+ * A master-data change held back because its sender is not the system of record of its kind: it is not
+ * applied (no event, nothing published) and becomes a stewardship exception instead.
+ */
+export interface StewardshipHold {
+  readonly kind: MasterKind;
+  /** What the change is about: the item, CDM line, practitioner, location or encounter token. */
+  readonly key: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly action: string | null;
+  /** The event's payload: the change that was proposed. */
+  readonly proposed: unknown;
+  readonly sender: string;
+  readonly senderSystem: string;
+  readonly owner: string;
 }
 
 /** A bill-only requisition the apply stage raises: the document shape the ERP receives, kind fixed. */
@@ -85,6 +108,8 @@ export type MessagePlan =
       readonly entries: readonly JournalEntry[];
       readonly requisitions: readonly Requisition[];
       readonly encounters: readonly EncounterState[];
+      /** Master-data changes from a system that does not own their kind: not applied, raised to stewards. */
+      readonly held: readonly StewardshipHold[];
     }
   | {
       readonly kind: 'skipped';
@@ -193,7 +218,7 @@ export function planMessage(
     return { plan: { kind: 'failed', message, messageType, error: interpretation.error }, state };
   }
   try {
-    const events = interpretation.events;
+    const { events, held } = splitByOwnership(message, interpretation.events, ctx.ownership);
     // Stock first: the entries of supply events are valued by the movements (moving-average cost).
     const commands: InventoryCommand[] = [];
     const commandEvent: CanonicalEvent[] = [];
@@ -269,12 +294,69 @@ export function planMessage(
         entries,
         requisitions,
         encounters: nextEncounters,
+        held,
       },
       state: stock.state,
     };
   } catch (e) {
     return { plan: { kind: 'failed', message, messageType, error: asCrosswalkError(e) }, state };
   }
+}
+
+/** The kind of master data an event changes, and the key of the record; null for other events. */
+export function masterChangeOf(e: CanonicalEvent): { kind: MasterKind; key: string } | null {
+  switch (e.type) {
+    case 'ItemMasterChanged':
+      return { kind: 'item', key: e.payload.itemCode };
+    case 'ChargeMasterChanged':
+      return { kind: 'charge_master', key: e.payload.cdmCode };
+    case 'PractitionerChanged':
+      return { kind: 'practitioner', key: e.payload.practitionerId };
+    case 'LocationChanged':
+      return { kind: 'location', key: `${e.payload.facility}/${e.payload.pointOfCare}` };
+    case 'EncounterStarted':
+    case 'EncounterUpdated':
+    case 'EncounterEnded':
+    case 'EncounterCancelled':
+    case 'DischargeCancelled':
+      return { kind: 'encounter', key: e.payload.encounterToken };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Principle 5: a master-data change is applied only when its sender is the system of record of its kind,
+ * both judged as the registry stood when the message arrived (so a replay decides alike). The rest of the
+ * message applies as usual; the held changes become a stewardship exception, never an overwrite.
+ */
+export function splitByOwnership(
+  message: StoredMessage,
+  events: readonly CanonicalEvent[],
+  registry: OwnershipRegistry,
+): { events: readonly CanonicalEvent[]; held: StewardshipHold[] } {
+  const held: StewardshipHold[] = [];
+  let senderSystem: string | null = null;
+  const kept = events.filter((e) => {
+    const change = masterChangeOf(e);
+    if (change === null) return true;
+    senderSystem ??= systemOf(registry, message, message.receivedAt);
+    const owner = ownerOf(registry, change.kind, message.receivedAt);
+    if (owner === senderSystem) return true;
+    held.push({
+      kind: change.kind,
+      key: change.key,
+      eventId: e.id,
+      eventType: e.type,
+      action: 'action' in e.payload && typeof e.payload.action === 'string' ? e.payload.action : null,
+      proposed: e.payload,
+      sender: message.sender,
+      senderSystem,
+      owner,
+    });
+    return false;
+  });
+  return { events: held.length === 0 ? events : kept, held };
 }
 
 export function amountOf(

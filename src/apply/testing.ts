@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DemoHealthSystem } from '../demo/index.ts';
+import { defaultRegistry } from '../governance/index.ts';
 import {
   buildCatalog,
   emptyState,
@@ -20,7 +21,13 @@ import { createLedgerContext } from '../ledger/index.ts';
 import { approve, createRelease, demoRelease } from '../mapping/index.ts';
 import { asBigInt, migrate, type SqlExecutor, type Store } from '../store/index.ts';
 import { loadMasterData } from '../store/master-data.ts';
-import { DEMO_RELEASE_APPROVER, DEMO_RELEASE_AUTHOR, demoPeriods, setUpDemoBooks } from './demo-books.ts';
+import {
+  DEMO_RELEASE_APPROVER,
+  DEMO_RELEASE_AUTHOR,
+  DEMO_SOURCES,
+  demoPeriods,
+  setUpDemoBooks,
+} from './demo-books.ts';
 import type { ApplyContext } from './plan.ts';
 import { rulesFromRelease } from './rules.ts';
 
@@ -72,6 +79,7 @@ export function demoApplyContext(system: DemoHealthSystem, tokenKey: Uint8Array)
     ),
     parCostCenters: new Map(system.parLocations.map((p) => [p.code, p.costCenterCode])),
     postedAt: POSTED_AT,
+    ownership: defaultRegistry(DEMO_SOURCES),
   };
 }
 

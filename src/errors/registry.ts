@@ -343,6 +343,25 @@ export const ERRORS = {
     'the edit of exception {id} was made by {editor}; someone else must approve it',
   ),
 
+  // --- master-data stewardship and four-eyes postings (issue 6) ---------------------------------
+  CW_ERR_STEWARDSHIP_NOT_OWNER: def(
+    'data-stewardship',
+    false,
+    409,
+    '{senderSystem} ({sender}) sent {count} change(s) to {kind} master data, which {owner} owns: not applied',
+  ),
+  CW_ERR_OWNERSHIP_BAD_INPUT: def('data-stewardship', false, 400, 'ownership: {reason}'),
+  CW_ERR_FOUR_EYES_SELF_APPROVAL: def(
+    'security',
+    false,
+    403,
+    '{what} {id} was prepared by {preparer}; the approver ({approver}) must be someone else',
+  ),
+  CW_ERR_PROPOSAL_NOT_FOUND: def('finance', false, 404, 'no {what} with id {id}'),
+  CW_ERR_PROPOSAL_DECIDED: def('finance', false, 409, '{what} {id} was already {decision} by {by}'),
+  CW_ERR_MANUAL_JOURNAL_INVALID: def('finance', false, 422, 'manual journal {where}: {reason}'),
+  CW_ERR_ADJUSTMENT_INVALID: def('supply-chain', false, 422, 'inventory adjustment: {reason}'),
+
   // --- inventory (supply chain) ----------------------------------------------------------------
   CW_ERR_INVENTORY_UNKNOWN_ITEM: def('supply-chain', false, 422, 'item {item} is not in the item master'),
   CW_ERR_INVENTORY_MASTER_INVALID: def('supply-chain', false, 422, 'item master for {item}: {reason}'),

@@ -36,3 +36,22 @@ export {
   signCheckpoint,
   verifyChain,
 } from './audit-chain.ts';
+export {
+  DEFAULT_OWNERS,
+  DEFAULT_SOURCE_SYSTEM,
+  defaultRegistry,
+  isMasterKind,
+  isSourcePattern,
+  isSystemName,
+  MASTER_KINDS,
+  type MasterKind,
+  type MessageSource,
+  OWNERSHIP_EPOCH,
+  type OwnerRow,
+  type OwnershipRegistry,
+  ownerOf,
+  ownershipAt,
+  type SourceRow,
+  sameRegistry,
+  systemOf,
+} from './ownership.ts';

@@ -41,6 +41,13 @@ export {
 export { hledgerAccountName, renderHledger } from './hledger.ts';
 export { entryFingerprint, entryId, reversalId } from './ids.ts';
 export { countVariance, journalize, type PostingEvent } from './journalize.ts';
+export {
+  type ManualLine,
+  type ManualProposal,
+  manualJournalEntries,
+  prepareManualJournal,
+  readManualFile,
+} from './manual.ts';
 export * from './model.ts';
 export { DEFAULT_CURRENCIES, formatAmount, formatMinor, MAX_LINE_AMOUNT, parseMinor } from './money.ts';
 export {

@@ -14,6 +14,7 @@ import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { outboxRoutes } from './outbox.ts';
+import { ownershipRoutes } from './ownership.ts';
 import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(systemRoutes, { prefix: '/api', store: deps.store, version: deps.version });
   await app.register(messageRoutes, { prefix: '/api', store: deps.store });
   await app.register(outboxRoutes, { prefix: '/api', store: deps.store });
+  await app.register(ownershipRoutes, { prefix: '/api', store: deps.store });
   await app.register(exceptionRoutes, {
     prefix: '/api',
     store: deps.store,

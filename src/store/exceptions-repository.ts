@@ -20,7 +20,7 @@ import { fromRows, insertRows } from './bulk.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue, Store } from './port.ts';
-import { recordFlags, saveEntries, storedMessageOf } from './posting-repository.ts';
+import { recordFlags, recordStewardship, saveEntries, storedMessageOf } from './posting-repository.ts';
 import { asBigInt, asBool, asBytes, asNumber, asOptionalString } from './values.ts';
 
 /**
@@ -394,7 +394,7 @@ export async function failedMessageOf(
 ): Promise<{ message: StoredMessage; state: string } | null> {
   const lock = tx.capabilities.concurrentWriters ? ' FOR UPDATE OF o' : '';
   const rows = await tx.query(
-    `SELECT m.id, m.ordering_key, m.sender, m.control_id, m.received_at, m.raw, o.state
+    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw, o.state
      FROM message_outcomes o JOIN inbound_messages m ON m.id = o.message_id
      WHERE o.exception_id = ?${lock}`,
     [exceptionId],
@@ -456,6 +456,12 @@ export async function saveReplayedMessage(
     tx,
     plan.message.orderingKey,
     plan.flags.map((f) => ({ flag: f, messageId: plan.message.id })),
+    at,
+  );
+  await recordStewardship(
+    tx,
+    plan.message.orderingKey,
+    plan.held.map((hold) => ({ hold, messageId: plan.message.id, controlId: plan.message.controlId })),
     at,
   );
   await enqueueReplayDocuments(tx, plan, at);

@@ -1,6 +1,12 @@
-import type { EncounterState, MessagePlan, Requisition, StoredMessage } from '../apply/plan.ts';
+import type {
+  EncounterState,
+  MessagePlan,
+  Requisition,
+  StewardshipHold,
+  StoredMessage,
+} from '../apply/plan.ts';
 import { eventsToJson } from '../canonical/index.ts';
-import { ERRORS, type ErrorCode } from '../errors/index.ts';
+import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
 import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
@@ -215,7 +221,7 @@ export async function nextMessages(
   limit: number,
 ): Promise<StoredMessage[]> {
   const rows = await tx.query(
-    `SELECT id, ordering_key, sender, control_id, received_at, raw FROM inbound_messages
+    `SELECT id, ordering_key, interface_name, sender, control_id, received_at, raw FROM inbound_messages
      WHERE ordering_key = ? AND id > ? ORDER BY id LIMIT ${Math.max(1, Math.floor(limit))}`,
     [key, after],
   );
@@ -231,6 +237,7 @@ export function storedMessageOf(r: Row): StoredMessage {
     controlId: String(r['control_id']),
     receivedAt: String(r['received_at']),
     raw: asBytes(r['raw']),
+    ...(typeof r['interface_name'] === 'string' ? { interfaceName: r['interface_name'] } : {}),
   };
 }
 
@@ -401,6 +408,93 @@ export async function recordFlags(
 }
 
 /**
+ * Principle 5's work items: master-data changes held back because their sender does not own the kind
+ * become one open stewardship exception per kind × sender (subject `ownership:<kind>:<sender>`), counting
+ * its changes, so a flood from a misrouted feed is one work item, not thousands. The evidence is the
+ * latest change (kind, key, proposed payload, sender, its system, the owner) and the keys the batch held.
+ */
+export async function recordStewardship(
+  tx: SqlExecutor,
+  key: string,
+  holds: readonly { hold: StewardshipHold; messageId: bigint; controlId: string }[],
+  at: string,
+): Promise<void> {
+  if (holds.length === 0) return;
+  const code = 'CW_ERR_STEWARDSHIP_NOT_OWNER';
+  const groups = new Map<
+    string,
+    { first: (typeof holds)[number]; last: (typeof holds)[number]; n: number; keys: Set<string> }
+  >();
+  for (const h of holds) {
+    const subject = `ownership:${h.hold.kind}:${h.hold.sender}`;
+    const g = groups.get(subject);
+    if (g) {
+      g.last = h;
+      g.n++;
+      if (g.keys.size < 50) g.keys.add(h.hold.key);
+    } else groups.set(subject, { first: h, last: h, n: 1, keys: new Set([h.hold.key]) });
+  }
+  const subjects = [...groups.keys()];
+  const open = new Map<string, bigint>();
+  for (const r of await tx.query(
+    `SELECT id, subject FROM exceptions
+     WHERE reason_code = ? AND subject IN (${subjects.map(() => '?').join(', ')}) AND status IN ('open', 'assigned')`,
+    [code, ...subjects],
+  )) {
+    open.set(String(r['subject']), asBigInt(r['id']));
+  }
+  const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  const evidenceOf = (g: { last: (typeof holds)[number]; keys: Set<string> }) => {
+    const { hold, messageId, controlId } = g.last;
+    return json({
+      kind: hold.kind,
+      key: hold.key,
+      action: hold.action,
+      eventType: hold.eventType,
+      proposed: hold.proposed,
+      sender: hold.sender,
+      senderSystem: hold.senderSystem,
+      owner: hold.owner,
+      messageId,
+      controlId,
+      keysInBatch: [...g.keys],
+    });
+  };
+  const fresh: object[] = [];
+  const recurring: { id: bigint; n: number; evidence: string }[] = [];
+  for (const [subject, g] of groups) {
+    const id = open.get(subject);
+    if (id !== undefined) {
+      recurring.push({ id, n: g.n, evidence: evidenceOf(g) });
+      continue;
+    }
+    const h = g.first.hold;
+    fresh.push({
+      reasonCode: code,
+      team: ERRORS[code].team,
+      status: 'open',
+      orderingKey: key,
+      messageId: g.first.messageId,
+      eventId: h.eventId,
+      subject,
+      occurrences: g.n,
+      summary: new CrosswalkError(code, {
+        senderSystem: h.senderSystem,
+        sender: h.sender,
+        count: String(g.n),
+        kind: h.kind,
+        owner: h.owner,
+      }).message,
+      evidence: evidenceOf(g),
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+  await countRecurrences(tx, recurring, at);
+  await insertRows(tx, 'exceptions', fresh);
+}
+
+/**
  * Adds the batch's occurrences to exceptions already open, one statement per few hundred of them (a
  * busy feed running short of many items touches hundreds per batch; one UPDATE each was a round trip
  * each on PostgreSQL).
@@ -477,6 +571,14 @@ export async function saveBatch(
     tx,
     key,
     applied.flatMap((p) => p.flags.map((f) => ({ flag: f, messageId: p.message.id }))),
+    at,
+  );
+  await recordStewardship(
+    tx,
+    key,
+    applied.flatMap((p) =>
+      p.held.map((hold) => ({ hold, messageId: p.message.id, controlId: p.message.controlId })),
+    ),
     at,
   );
   for (const p of plans) {

@@ -13,7 +13,7 @@ export async function processedMessagesBetween(
   to: string,
 ): Promise<StoredMessage[]> {
   const rows = await db.query(
-    `SELECT m.id, m.ordering_key, m.sender, m.control_id, m.received_at, m.raw
+    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [from, to],
@@ -49,7 +49,7 @@ export async function processedMessagesIn(
   lastId: bigint,
 ): Promise<StoredMessage[]> {
   const rows = await db.query(
-    `SELECT m.id, m.ordering_key, m.sender, m.control_id, m.received_at, m.raw
+    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.id >= ? AND m.id <= ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [firstId, lastId, from, to],

@@ -270,12 +270,22 @@ const APPEND_ONLY = [
   'audit_log',
   'role_grants',
   'role_grant_ends',
+  'master_data_owners',
+  'master_data_sources',
+  'manual_journal_proposals',
+  'manual_journal_lines',
+  'manual_journal_decisions',
+  'inventory_adjustment_proposals',
+  'inventory_adjustment_decisions',
 ];
 const GUARDS = [
   'journal_entries_balanced',
   'journal_lines_sealed',
   'message_revisions_sealed',
   'inbound_rejections_exception',
+  // Segregation of duties in the database: the preparer cannot approve (migration 0013).
+  'manual_journal_decisions_four_eyes',
+  'inventory_adjustment_decisions_four_eyes',
 ];
 
 /** The triggers that enforce immutability, by the names the migrations give them. */

@@ -31,6 +31,7 @@ import {
 } from '../../store/posting-repository.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
+import { manualJournalCommand } from './four-eyes.ts';
 import { personOption, withMigratedStore } from './release.ts';
 
 /**
@@ -174,7 +175,8 @@ async function closeCheck(
 export function ledgerCommand(program: Command): void {
   const ledger = program
     .command('ledger')
-    .description('the books: trial balance, journal, fiscal periods and their close');
+    .description('the books: trial balance, journal, fiscal periods and their close, manual journals');
+  manualJournalCommand(ledger);
 
   withSettings(
     ledger
