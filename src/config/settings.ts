@@ -193,6 +193,17 @@ export const SETTINGS = {
     default: 8080,
     purpose: 'TCP port of the HTTP server; 0 picks a free port.',
   }),
+  publicUrl: setting({
+    env: 'CROSSWALK_PUBLIC_URL',
+    flag: '--public-url',
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => v === '' || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v), 'must be an http(s) URL or empty'),
+    default: '',
+    purpose:
+      'The URL clients reach this server at (e.g. https://crosswalk.example.org), which fixes the SMART token endpoint (<this>/auth/token) that client assertions must name as aud. Empty takes it from each request\'s Host header: fine when clients reach the server directly, wrong behind a proxy that rewrites Host.',
+  }),
   mllpHost: setting({
     env: 'CROSSWALK_MLLP_HOST',
     flag: '--mllp-host',

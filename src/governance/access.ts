@@ -121,6 +121,10 @@ export const MATRIX = {
     false,
     true,
   ),
+  'smart.token': rule('obtain a SMART backend-services access token for /fhir (system clients)', [
+    'integration_engineer',
+    'service',
+  ]),
   'verify.run': rule('run the invariant checker', ['integration_engineer', 'controller', 'auditor']),
   'verify.seal': rule('seal what the checker saw', ['controller', 'auditor']),
   'ownership.read': rule('see the master-data ownership registry', READERS),

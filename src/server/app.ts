@@ -14,6 +14,7 @@ import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { outboxRoutes } from './outbox.ts';
+import { smartTokenRoutes } from './smart.ts';
 import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
@@ -27,6 +28,8 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
   readonly onStored?: () => void;
+  /** The URL clients reach this server at (CROSSWALK_PUBLIC_URL): fixes the SMART token endpoint. */
+  readonly publicUrl?: string | null;
 }
 
 export interface ErrorBody {
@@ -111,10 +114,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
   });
+  await app.register(smartTokenRoutes, { store: deps.store, publicUrl: deps.publicUrl ?? null });
   await app.register(fhirRoutes, {
     prefix: '/fhir',
     store: deps.store,
     version: deps.version,
+    publicUrl: deps.publicUrl ?? null,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
   });
 

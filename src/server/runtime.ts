@@ -71,6 +71,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
       metrics,
       version: options.version,
       tokenKey: loadTokenKey(config.tokenKeyFile),
+      publicUrl: config.publicUrl === '' ? null : config.publicUrl,
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
     });
