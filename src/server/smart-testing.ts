@@ -5,7 +5,7 @@
  * POST /auth/token.
  */
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { CLIENT_ASSERTION_TYPE, type SigningAlgorithm, signAssertion } from '../governance/index.ts';
 import type { Store } from '../store/index.ts';
 import { registerClient } from '../store/smart-repository.ts';
@@ -120,4 +120,25 @@ export async function fetchToken(
     throw new Error(`token request failed: ${res.status} ${JSON.stringify(body)}`);
   }
   return body.access_token;
+}
+
+/** `app.inject` with `Authorization: Bearer <token>` added to every request. */
+export function bearerInject(
+  app: FastifyInstance,
+  token: string,
+): (opts: string | InjectOptions) => Promise<LightMyRequestResponse> {
+  return (opts) => {
+    const o: InjectOptions = typeof opts === 'string' ? { url: opts } : opts;
+    return app.inject({ ...o, headers: { ...(o.headers ?? {}), authorization: `Bearer ${token}` } });
+  };
+}
+
+/** A registered client with every system scope and a token for it, for tests about /fhir itself. */
+export async function authorizedFhir(
+  app: FastifyInstance,
+  store: Store,
+): Promise<{ inject: ReturnType<typeof bearerInject>; close: () => Promise<void>; token: string }> {
+  const client = await registerTestClient(store, { clientId: 'fhir-test-client', scopes: 'system/*.*' });
+  const token = await injectToken(app, client, 'system/*.*');
+  return { inject: bearerInject(app, token), close: () => app.close(), token };
 }
