@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { isCrosswalkError } from '../errors/index.ts';
 import { auditCommand } from './commands/audit.ts';
+import { clientsCommand } from './commands/clients.ts';
 import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   outboxCommand(program);
   publishCommand(program);
   auditCommand(program);
+  clientsCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

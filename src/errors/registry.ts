@@ -384,6 +384,7 @@ export const ERRORS = {
   ),
   CW_ERR_SMART_ROLE_REFUSED: def('security', false, 403, 'system client {clientId}: {reason}'),
   CW_ERR_SMART_BAD_JWKS: def('security', false, 400, 'the JWKS of {clientId} is not usable: {reason}'),
+  CW_ERR_SMART_BAD_CLIENT: def('security', false, 400, 'cannot register system client {clientId}: {reason}'),
   CW_ERR_SMART_CLIENT_EXISTS: def('security', false, 409, 'system client {clientId} is already registered'),
 
   // --- MLLP and the inbox (integration) ---------------------------------------------------------

@@ -78,7 +78,8 @@ export interface ClientRegistration {
 
 export async function registerClient(store: Store, r: ClientRegistration): Promise<SmartClient> {
   if (!CLIENT_ID.test(r.clientId)) {
-    throw new CrosswalkError('CW_ERR_CLI_USAGE', {
+    throw new CrosswalkError('CW_ERR_SMART_BAD_CLIENT', {
+      clientId: r.clientId.slice(0, 40),
       reason: 'a client id is 1-128 letters, digits, dots, dashes, colons or underscores',
     });
   }
@@ -92,7 +93,12 @@ export async function registerClient(store: Store, r: ClientRegistration): Promi
   }
   const roles = r.roles && r.roles.length > 0 ? r.roles : ['service'];
   for (const role of roles) {
-    if (!isRole(role)) throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `${role} is not a role` });
+    if (!isRole(role)) {
+      throw new CrosswalkError('CW_ERR_SMART_BAD_CLIENT', {
+        clientId: r.clientId,
+        reason: `${role} is not a role`,
+      });
+    }
   }
   const at = (r.now ?? new Date()).toISOString();
   const scopeText = scopes.map((s) => s.text).join(' ');
