@@ -264,6 +264,14 @@ export const SETTINGS = {
     purpose:
       'How often `crosswalk serve` signs the audit chain head into CROSSWALK_AUDIT_CHECKPOINT_DIR (as `crosswalk audit checkpoint` does); 0 disables. A cut of the chain after the last checkpoint cannot be detected, so this bounds how much history an intruder with database access could silently drop.',
   }),
+  breakglassMaxMinutes: setting({
+    env: 'CROSSWALK_BREAKGLASS_MAX_MINUTES',
+    flag: '--breakglass-max-minutes',
+    schema: positiveInt,
+    default: 60,
+    purpose:
+      'The longest `crosswalk breakglass open --minutes N` may grant a role for. Every use raises a security exception and waits for a review by someone else, so keep it as short as an emergency needs.',
+  }),
   applyBatchSize: setting({
     env: 'CROSSWALK_APPLY_BATCH_SIZE',
     flag: '--apply-batch-size',

@@ -387,6 +387,42 @@ export const ERRORS = {
   CW_ERR_SMART_BAD_CLIENT: def('security', false, 400, 'cannot register system client {clientId}: {reason}'),
   CW_ERR_SMART_CLIENT_EXISTS: def('security', false, 409, 'system client {clientId} is already registered'),
 
+  // --- break-glass and segregation of duties (security; src/governance/breakglass.ts) -----------
+  CW_ERR_BREAKGLASS_OPENED: def(
+    'security',
+    false,
+    409,
+    'break-glass access opened: {user} holds {role} until {until}; someone else must review it (crosswalk breakglass review {id})',
+  ),
+  CW_ERR_BREAKGLASS_NO_REASON: def('security', false, 400, 'break glass needs a reason (--reason "<text>")'),
+  CW_ERR_BREAKGLASS_TOO_LONG: def(
+    'security',
+    false,
+    400,
+    'break-glass access lasts 1 to {max} minutes (CROSSWALK_BREAKGLASS_MAX_MINUTES); {minutes} was asked',
+  ),
+  CW_ERR_BREAKGLASS_BAD_ROLE: def('security', false, 400, 'cannot break glass into {role}: {reason}'),
+  CW_ERR_BREAKGLASS_SOD: def(
+    'security',
+    false,
+    403,
+    '{user} holds {held}: breaking glass into {role} would give one person security administration and business work',
+  ),
+  CW_ERR_BREAKGLASS_UNKNOWN_USER: def('security', false, 404, 'no enabled user {user}'),
+  CW_ERR_BREAKGLASS_NOT_FOUND: def('security', false, 404, 'no break-glass use {id}'),
+  CW_ERR_BREAKGLASS_SELF_REVIEW: def(
+    'security',
+    false,
+    403,
+    '{user} broke glass in use {id} and cannot review it: someone else must',
+  ),
+  CW_ERR_BREAKGLASS_REVIEWED: def(
+    'security',
+    false,
+    409,
+    'break-glass use {id} was already reviewed by {reviewer}',
+  ),
+
   // --- MLLP and the inbox (integration) ---------------------------------------------------------
   CW_ERR_MLLP_FRAME_TOO_LARGE: def('integration', false, 413, 'MLLP frame exceeds {limit} bytes'),
   CW_ERR_MLLP_TIMEOUT: def('integration', true, 408, 'MLLP peer {what} timed out after {ms} ms'),

@@ -37,6 +37,15 @@ export {
   verifyChain,
 } from './audit-chain.ts';
 export {
+  type ActiveGrant,
+  type BreakGlassRequest,
+  type ConflictKind,
+  checkBreakGlass,
+  roleConflicts,
+  type SodConflict,
+  samePerson,
+} from './breakglass.ts';
+export {
   ACCESS_TOKEN_SECONDS,
   assertionAlgorithm,
   CLIENT_ASSERTION_TYPE,

@@ -1,4 +1,4 @@
-import { ddlTypes } from '../ddl.ts';
+import { appendOnly, ddlTypes } from '../ddl.ts';
 import type { Migration } from '../port.ts';
 
 /**
@@ -12,10 +12,12 @@ import type { Migration } from '../port.ts';
  *   past exp can be pruned, because an assertion past exp is refused anyway.
  * - smart_access_tokens: issued bearer tokens as the SHA-256 of their secret, with their scopes and a
  *   short expiry.
+ * - breakglass_reviews: a reviewer's sign-off of one break-glass grant (role_grants, kind break_glass):
+ *   one per grant, append-only like the grants themselves.
  */
 export const m0011: Migration = {
   id: 11,
-  name: 'SMART backend-services clients, used assertion ids and access tokens',
+  name: 'SMART backend-services clients, used assertion ids and access tokens; break-glass reviews',
   up: (d) => {
     const t = ddlTypes(d);
     return `
@@ -46,6 +48,13 @@ export const m0011: Migration = {
         issued_at ${t.text} NOT NULL,
         expires_at ${t.text} NOT NULL
       );
-      CREATE INDEX smart_access_tokens_expiry ON smart_access_tokens (expires_at);`;
+      CREATE INDEX smart_access_tokens_expiry ON smart_access_tokens (expires_at);
+      CREATE TABLE breakglass_reviews (
+        grant_id ${t.bigint} PRIMARY KEY REFERENCES role_grants(id),
+        reviewed_by ${t.text} NOT NULL,
+        reviewed_at ${t.text} NOT NULL,
+        note ${t.text} NOT NULL
+      );
+      ${appendOnly(d, 'breakglass_reviews')}`;
   },
 };
