@@ -7,6 +7,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
+import type { Principal } from '../governance/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { exceptionRoutes } from './exceptions.ts';
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly onStored?: () => void;
   /** The URL clients reach this server at (CROSSWALK_PUBLIC_URL): fixes the SMART token endpoint. */
   readonly publicUrl?: string | null;
+  /** A non-SMART bearer credential /fhir also accepts, e.g. a user's API token (null: none). */
+  readonly fhirOtherBearer?: (bearer: string) => Promise<Principal | null>;
 }
 
 export interface ErrorBody {
@@ -121,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version,
     publicUrl: deps.publicUrl ?? null,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
+    ...(deps.fhirOtherBearer ? { otherBearer: deps.fhirOtherBearer } : {}),
   });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

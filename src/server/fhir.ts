@@ -12,6 +12,7 @@ import {
   type StoredResource,
   searchsetBundle,
 } from '../fhir/index.ts';
+import type { Principal } from '../governance/index.ts';
 import { FhirRepository } from '../store/fhir-repository.ts';
 import type { Store } from '../store/index.ts';
 import { guardFhir, smartConfiguration, tokenEndpointOf } from './smart.ts';
@@ -31,6 +32,8 @@ export interface FhirPluginOptions {
   readonly onStored?: () => void;
   /** The URL clients reach this server at, which fixes the SMART token endpoint (null: from Host). */
   readonly publicUrl?: string | null;
+  /** Another bearer credential /fhir accepts besides SMART access tokens (see SmartOptions). */
+  readonly otherBearer?: (bearer: string) => Promise<Principal | null>;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -132,10 +135,13 @@ export const fhirRoutes: FastifyPluginAsync<FhirPluginOptions> = async (app, opt
   const hide = { schema: { hide: true } };
   const publicUrl = options.publicUrl ?? null;
   // Everything else needs a SMART access token whose scopes cover the type and interaction.
-  guardFhir(app, { store: options.store, publicUrl, ...(options.clock ? { clock: options.clock } : {}) }, [
-    `${app.prefix}/metadata`,
-    `${app.prefix}/.well-known/smart-configuration`,
-  ]);
+  const smart = {
+    store: options.store,
+    publicUrl,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.otherBearer ? { otherBearer: options.otherBearer } : {}),
+  };
+  guardFhir(app, smart, [`${app.prefix}/metadata`, `${app.prefix}/.well-known/smart-configuration`]);
 
   app.get('/metadata', hide, async (req, reply) =>
     reply.header('content-type', FHIR_JSON).send(

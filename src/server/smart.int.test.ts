@@ -9,12 +9,13 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import type { Action, Principal, Role } from '../governance/index.ts';
 import { createLogger, Metrics } from '../observe/index.ts';
 import { readAuditChain } from '../store/audit-repository.ts';
 import { migrate, type Store } from '../store/index.ts';
 import { disableClient, principalFromSmartToken } from '../store/smart-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { buildApp } from './app.ts';
+import { type AppDeps, buildApp } from './app.ts';
 import {
   injectToken,
   registerTestClient,
@@ -28,13 +29,14 @@ type Json = Record<string, unknown>;
 const TOKEN_URL = 'http://localhost:80/auth/token';
 const FHIR = { 'content-type': 'application/fhir+json' };
 
-async function smartApp(store: Store): Promise<FastifyInstance> {
+async function smartApp(store: Store, extra: Partial<AppDeps> = {}): Promise<FastifyInstance> {
   await migrate(store);
   return buildApp({
     store,
     logger: createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })),
     metrics: new Metrics({ defaultMetrics: false }),
     version: 'test',
+    ...extra,
   });
 }
 
@@ -377,5 +379,49 @@ eachEngine('SMART Backend Services', (engine) => {
     });
     assert.equal(res.statusCode, 403);
     assert.equal((await lastRefusal(store))?.['refused'], 'CW_ERR_SMART_ROLE_REFUSED');
+  });
+
+  test('another bearer credential (a user API token, resolved elsewhere) is held to the matrix', async (t) => {
+    const { store } = await engine.freshStore();
+    const user = (subject: string, role: Role, actions: Action[] | null): Principal => ({
+      kind: 'user',
+      subject,
+      via: 'token',
+      credentialId: `t-${subject}`,
+      grants: [{ role, scope: '*' }],
+      allowedActions: actions ? new Set(actions) : null,
+    });
+    const users: Record<string, Principal> = {
+      cwt_eng: user('eve', 'integration_engineer', null),
+      cwt_fin: user('fin', 'finance', null),
+      cwt_ro: user('rob', 'integration_engineer', ['fhir.read']),
+    };
+    const app = await smartApp(store, { fhirOtherBearer: async (b) => users[b] ?? null });
+    t.after(() => app.close());
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    assert.equal((await app.inject({ url: '/fhir/Practitioner', headers: as('cwt_eng') })).statusCode, 200);
+    const w = await app.inject({
+      method: 'POST',
+      url: '/fhir/Practitioner',
+      headers: { ...FHIR, ...as('cwt_eng') },
+      payload: patient('Eze'),
+    });
+    assert.equal(w.statusCode, 201, w.body);
+    const fin = await app.inject({ url: '/fhir/Practitioner', headers: as('cwt_fin') });
+    assert.equal(fin.statusCode, 403);
+    assert.equal((await lastRefusal(store))?.['refused'], 'CW_ERR_SMART_ROLE_REFUSED');
+    assert.equal((await readAuditChain(store, 1))[0]?.actor, 'fin');
+    assert.equal((await app.inject({ url: '/fhir/Practitioner', headers: as('cwt_ro') })).statusCode, 200);
+    const ro = await app.inject({
+      method: 'POST',
+      url: '/fhir/Practitioner',
+      headers: { ...FHIR, ...as('cwt_ro') },
+      payload: patient('Obi'),
+    });
+    assert.equal(ro.statusCode, 403, 'a token narrowed to fhir.read cannot write');
+    assert.equal(
+      (await app.inject({ url: '/fhir/Practitioner', headers: as('cwt_nobody') })).statusCode,
+      401,
+    );
   });
 });

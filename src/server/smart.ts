@@ -13,6 +13,7 @@ import {
   type Interaction,
   oauthErrorOf,
   type Principal,
+  parseScopes,
   SIGNING_ALGORITHMS,
   type SmartScope,
   scopesCover,
@@ -36,6 +37,12 @@ export interface SmartOptions {
   /** The URL clients reach this server at (scheme://host[:port]); null: from each request. */
   readonly publicUrl?: string | null;
   readonly clock?: () => Date;
+  /**
+   * Another kind of bearer credential /fhir may accept (a user's API token, resolved by the /api
+   * authentication): the principal it stands for, or null. Such a principal is held to the matrix
+   * (fhir.read/fhir.write for its roles and its token's action list) and has no per-type scopes.
+   */
+  readonly otherBearer?: (bearer: string) => Promise<Principal | null>;
 }
 
 export const TOKEN_PATH = '/auth/token';
@@ -149,6 +156,8 @@ interface Need {
 }
 
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
+/** A principal from another credential is limited by the matrix alone, not by SMART scopes. */
+const EVERY_TYPE = parseScopes('system/*.*');
 
 /** The (type, interaction) pairs a routed /fhir request needs; a Bundle needs each of its entries'. */
 function needsOf(req: FastifyRequest): Need[] | null {
@@ -229,6 +238,13 @@ export function guardFhir(app: FastifyInstance, options: SmartOptions, publicPat
       });
       return refuse(reply, e, 'Bearer realm="crosswalk-fhir"');
     }
+    if (!bearer.startsWith('cwa_') && options.otherBearer) {
+      const principal = await options.otherBearer(bearer);
+      if (principal) {
+        granted.set(req, { clientId: principal.subject, scopes: EVERY_TYPE, principal });
+        return;
+      }
+    }
     const check = await checkSmartToken(options.store, bearer, now);
     if (!check.ok) {
       const e = new CrosswalkError('CW_ERR_SMART_TOKEN_INVALID', { reason: check.reason });
@@ -254,7 +270,7 @@ export function guardFhir(app: FastifyInstance, options: SmartOptions, publicPat
     if (!g) return; // public path
     const needs = needsOf(req) ?? [];
     const now = clock();
-    const actor = `client:${g.clientId}`;
+    const actor = g.principal.kind === 'client' ? `client:${g.clientId}` : g.principal.subject;
     for (const action of new Set(
       needs.map((n): Action => (n.interaction === 'read' ? 'fhir.read' : 'fhir.write')),
     )) {
