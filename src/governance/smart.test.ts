@@ -109,6 +109,8 @@ describe('SMART client assertions', () => {
     assert.equal(at(nowS + 300), 'accepted');
     assert.equal(at(nowS + 301), 'CW_ERR_SMART_LONG_LIVED');
     assert.equal(at(Number.NaN), 'CW_ERR_SMART_NO_EXPIRY');
+    assert.equal(at(-1e20), 'CW_ERR_SMART_EXPIRED');
+    assert.equal(at(1e20), 'CW_ERR_SMART_LONG_LIVED');
   });
 
   it('refuses malformed input with a typed error, never an untyped one', () => {
@@ -124,6 +126,41 @@ describe('SMART client assertions', () => {
     ]) {
       const c = codeOf(() => decodeAssertion(bad));
       assert.equal(c.startsWith('CW_ERR_SMART_') || c === 'accepted', true, `${bad.slice(0, 20)}: ${c}`);
+    }
+  });
+
+  it('random input never throws an untyped error (seeded)', () => {
+    let seed = 20261125;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const parts = [
+      'e30',
+      'eyJhbGciOiJub25lIn0',
+      'eyJhbGciOiJFUzM4NCIsImtpZCI6MX0',
+      'W10',
+      'bnVsbA',
+      'IiI',
+      'AA',
+      '',
+      '.',
+      '!',
+    ];
+    const k = keyed('ES384');
+    for (let i = 0; i < 1000; i++) {
+      const jwt = Array.from(
+        { length: 1 + Math.floor(rnd() * 4) },
+        () => parts[Math.floor(rnd() * parts.length)],
+      ).join('.');
+      const c = codeOf(() =>
+        verifyClientAssertion(
+          decodeAssertion(jwt),
+          { clientId: 'c1', jwks: k.jwks },
+          { tokenEndpoint: AUD, now: NOW },
+        ),
+      );
+      assert.equal(c.startsWith('CW_ERR_SMART_'), true, `${jwt}: ${c}`);
     }
   });
 

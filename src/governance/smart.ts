@@ -256,7 +256,8 @@ export function verifyClientAssertion(
   }
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new CrosswalkError('CW_ERR_SMART_NO_EXPIRY');
   const nowSeconds = ctx.now.getTime() / 1000;
-  const expIso = new Date(Math.min(exp, 8.64e12) * 1000).toISOString();
+  // Clamped to the range a Date can hold, so an absurd exp is refused as expired or long-lived, not thrown.
+  const expIso = new Date(Math.max(-8.64e12, Math.min(exp, 8.64e12)) * 1000).toISOString();
   if (exp <= nowSeconds) throw new CrosswalkError('CW_ERR_SMART_EXPIRED', { exp: expIso });
   if (exp > nowSeconds + MAX_ASSERTION_SECONDS) {
     throw new CrosswalkError('CW_ERR_SMART_LONG_LIVED', { exp: expIso, maxSeconds: MAX_ASSERTION_SECONDS });
