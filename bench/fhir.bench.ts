@@ -3,7 +3,8 @@
  * urn:uuid, a patient and a destination Location), from bytes to committed rows: size and depth checks,
  * JSON.parse, validation, identity (urn:uuid), reference rewriting, the patient's encounter looked up,
  * search rows, the inbox envelope, and one transaction per Bundle (synchronous=FULL). Through the HTTP
- * plugin too (app.inject: routing, parser, response), still without a socket.
+ * plugin too (app.inject: SMART bearer-token check, routing, parser, response), still without a socket;
+ * the token comes from a registered system client through the real token endpoint, before the clock.
  *
  * Peer in the same run, on the same kind of fresh database: JSON.parse of the same Bundles and a plain
  * multi-row insert of each resource's JSON into one table, one transaction per Bundle — the floor any
@@ -15,6 +16,7 @@ import { Writable } from 'node:stream';
 import { FhirService, parseBody } from '../src/fhir/index.ts';
 import { createLogger, Metrics } from '../src/observe/index.ts';
 import { buildApp } from '../src/server/app.ts';
+import { authorizedFhir } from '../src/server/smart-testing.ts';
 import { insertRows } from '../src/store/bulk.ts';
 import { FhirRepository } from '../src/store/fhir-repository.ts';
 import { migrate, SqliteStore } from '../src/store/index.ts';
@@ -132,9 +134,10 @@ export async function run(args: string[]): Promise<void> {
           version: 'bench',
         });
         await seedLocation(new FhirService({ store: new FhirRepository(store) }));
+        const fhir = await authorizedFhir(app, store);
         const t0 = performance.now();
         for (const bytes of input) {
-          const res = await app.inject({
+          const res = await fhir.inject({
             method: 'POST',
             url: '/fhir',
             headers: { 'content-type': 'application/fhir+json' },

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { isCrosswalkError } from '../errors/index.ts';
 import { auditCommand } from './commands/audit.ts';
+import { breakglassCommand } from './commands/breakglass.ts';
+import { clientsCommand } from './commands/clients.ts';
 import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
@@ -16,6 +18,7 @@ import { releaseCommand } from './commands/release.ts';
 import { replayCommand } from './commands/replay.ts';
 import { sendCommand } from './commands/send.ts';
 import { serveCommand } from './commands/serve.ts';
+import { sodCommand } from './commands/sod.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { VERSION } from './version.ts';
 
@@ -45,6 +48,9 @@ export function buildProgram(): Command {
   auditCommand(program);
   ownershipCommand(program);
   inventoryCommand(program);
+  clientsCommand(program);
+  breakglassCommand(program);
+  sodCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

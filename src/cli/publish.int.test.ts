@@ -12,6 +12,7 @@ import { buildAck, formatHl7Timestamp, parseMessage, readHeader } from '../hl7v2
 import { createMllpListener } from '../mllp/index.ts';
 import { until } from '../mllp/test-peer.ts';
 import { demoBooks, demoSystem } from '../outbox/testing.ts';
+import { fetchToken, registerTestClient } from '../server/smart-testing.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { killChildren, runCli, startServe } from './test-process.ts';
 
@@ -24,6 +25,7 @@ eachEngine('crosswalk publish', (engine) => {
   test('publish through the real binary to a real MLLP peer; a FHIR inbox row is processed and shown as JSON', async (t) => {
     const { store, url } = await engine.freshStore();
     await demoBooks(store);
+    const ehrClient = await registerTestClient(store, { clientId: 'ehr-fhir', scopes: 'system/*.write' });
     await store.close();
 
     const received: Buffer[] = [];
@@ -61,9 +63,10 @@ eachEngine('crosswalk publish', (engine) => {
 
     // A charge master line written through /fhir.
     const line = demoSystem().chargeMaster[0]!;
+    const token = await fetchToken(`${serve.httpUrl}/fhir`, ehrClient, 'system/*.write');
     const posted = await fetch(`${serve.httpUrl}/fhir/ChargeItemDefinition`, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
         resourceType: 'ChargeItemDefinition',
         url: `https://ehr.example/cdm/${line.code}`,

@@ -193,6 +193,20 @@ export const SETTINGS = {
     default: 8080,
     purpose: 'TCP port of the HTTP server; 0 picks a free port.',
   }),
+  publicUrl: setting({
+    env: 'CROSSWALK_PUBLIC_URL',
+    flag: '--public-url',
+    schema: z
+      .string()
+      .trim()
+      .refine(
+        (v) => v === '' || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(v),
+        'must be an http(s) URL or empty',
+      ),
+    default: '',
+    purpose:
+      "The URL clients reach this server at (e.g. https://crosswalk.example.org), which fixes the SMART token endpoint (<this>/auth/token) that client assertions must name as aud. Empty takes it from each request's Host header: fine when clients reach the server directly, wrong behind a proxy that rewrites Host.",
+  }),
   mllpHost: setting({
     env: 'CROSSWALK_MLLP_HOST',
     flag: '--mllp-host',
@@ -238,6 +252,25 @@ export const SETTINGS = {
     default: './.crosswalk/audit-checkpoints',
     purpose:
       'Folder outside the database where signed audit checkpoints (sequence number and head hash) are written; `crosswalk audit verify` checks the chain against them. Put it on storage the database server cannot write.',
+  }),
+  auditCheckpointIntervalMs: setting({
+    env: 'CROSSWALK_AUDIT_CHECKPOINT_INTERVAL_MS',
+    flag: '--audit-checkpoint-interval-ms',
+    schema: z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be >= 0'),
+    default: 900_000,
+    purpose:
+      'How often `crosswalk serve` signs the audit chain head into CROSSWALK_AUDIT_CHECKPOINT_DIR (as `crosswalk audit checkpoint` does); 0 disables. A cut of the chain after the last checkpoint cannot be detected, so this bounds how much history an intruder with database access could silently drop.',
+  }),
+  breakglassMaxMinutes: setting({
+    env: 'CROSSWALK_BREAKGLASS_MAX_MINUTES',
+    flag: '--breakglass-max-minutes',
+    schema: positiveInt,
+    default: 60,
+    purpose:
+      'The longest `crosswalk breakglass open --minutes N` may grant a role for. Every use raises a security exception and waits for a review by someone else, so keep it as short as an emergency needs.',
   }),
   applyBatchSize: setting({
     env: 'CROSSWALK_APPLY_BATCH_SIZE',

@@ -293,6 +293,136 @@ export const ERRORS = {
   CW_ERR_FHIR_BAD_BUNDLE: def('integration', false, 400, 'Bundle {position}: {reason}'),
   CW_ERR_FHIR_NOT_ALLOWED: def('integration', false, 405, '{method} is not supported on {what}'),
 
+  // --- SMART Backend Services for /fhir (security; src/governance/smart.ts) ---------------------
+  // The token endpoint answers each with the RFC 6749 error named in smart.ts (OAUTH_ERROR_OF); a
+  // refusal names what was wrong with the request, never the client's key material.
+  CW_ERR_SMART_BAD_REQUEST: def('security', false, 400, 'token request refused: {reason}'),
+  CW_ERR_SMART_GRANT_TYPE: def(
+    'security',
+    false,
+    400,
+    'grant_type {grantType} is not supported: system clients use client_credentials',
+  ),
+  CW_ERR_SMART_ASSERTION_TYPE: def(
+    'security',
+    false,
+    400,
+    'client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  ),
+  CW_ERR_SMART_MALFORMED_ASSERTION: def(
+    'security',
+    false,
+    401,
+    'the client assertion is not a usable JWT: {reason}',
+  ),
+  CW_ERR_SMART_ALG_NONE: def('security', false, 401, 'the client assertion is unsigned (alg none)'),
+  CW_ERR_SMART_ALG_REFUSED: def(
+    'security',
+    false,
+    401,
+    'the client assertion is signed with {alg}; accepted: {accepted}',
+  ),
+  CW_ERR_SMART_UNKNOWN_CLIENT: def('security', false, 401, 'no registered system client {clientId}'),
+  CW_ERR_SMART_CLIENT_DISABLED: def('security', false, 401, 'system client {clientId} is disabled'),
+  CW_ERR_SMART_UNKNOWN_KEY: def(
+    'security',
+    false,
+    401,
+    'system client {clientId} has no usable {alg} key with kid {kid}',
+  ),
+  CW_ERR_SMART_BAD_SIGNATURE: def(
+    'security',
+    false,
+    401,
+    'the signature of the client assertion does not verify with key {kid} of {clientId}',
+  ),
+  CW_ERR_SMART_ISSUER_MISMATCH: def(
+    'security',
+    false,
+    401,
+    'the client assertion must have iss = sub = the client id: {reason}',
+  ),
+  CW_ERR_SMART_WRONG_AUDIENCE: def(
+    'security',
+    false,
+    401,
+    'the client assertion is addressed to {aud}, not to this token endpoint {expected}',
+  ),
+  CW_ERR_SMART_NO_EXPIRY: def('security', false, 401, 'the client assertion has no numeric exp'),
+  CW_ERR_SMART_EXPIRED: def('security', false, 401, 'the client assertion expired at {exp}'),
+  CW_ERR_SMART_LONG_LIVED: def(
+    'security',
+    false,
+    401,
+    'the client assertion expires at {exp}, more than {maxSeconds} s from now',
+  ),
+  CW_ERR_SMART_REPLAYED_JTI: def(
+    'security',
+    false,
+    401,
+    'the client assertion jti was already used by {clientId}: sign a new assertion for each request',
+  ),
+  CW_ERR_SMART_BAD_SCOPE: def('security', false, 400, 'scope {scope} is not a SMART system scope: {reason}'),
+  CW_ERR_SMART_SCOPE_NOT_ALLOWED: def(
+    'security',
+    false,
+    400,
+    'system client {clientId} is not registered for scope {scope}',
+  ),
+  CW_ERR_SMART_TOKEN_MISSING: def(
+    'security',
+    false,
+    401,
+    '/fhir needs an access token (Authorization: Bearer), obtained from {tokenEndpoint}',
+  ),
+  CW_ERR_SMART_TOKEN_INVALID: def('security', false, 401, 'the access token is not valid: {reason}'),
+  CW_ERR_SMART_INSUFFICIENT_SCOPE: def(
+    'security',
+    false,
+    403,
+    'the access token does not cover {interaction} on {resourceType} (granted: {granted})',
+  ),
+  CW_ERR_SMART_ROLE_REFUSED: def('security', false, 403, 'system client {clientId}: {reason}'),
+  CW_ERR_SMART_BAD_JWKS: def('security', false, 400, 'the JWKS of {clientId} is not usable: {reason}'),
+  CW_ERR_SMART_BAD_CLIENT: def('security', false, 400, 'cannot register system client {clientId}: {reason}'),
+  CW_ERR_SMART_CLIENT_EXISTS: def('security', false, 409, 'system client {clientId} is already registered'),
+
+  // --- break-glass and segregation of duties (security; src/governance/breakglass.ts) -----------
+  CW_ERR_BREAKGLASS_OPENED: def(
+    'security',
+    false,
+    409,
+    'break-glass access opened: {user} holds {role} until {until}; someone else must review it (crosswalk breakglass review {id})',
+  ),
+  CW_ERR_BREAKGLASS_NO_REASON: def('security', false, 400, 'break glass needs a reason (--reason "<text>")'),
+  CW_ERR_BREAKGLASS_TOO_LONG: def(
+    'security',
+    false,
+    400,
+    'break-glass access lasts 1 to {max} minutes (CROSSWALK_BREAKGLASS_MAX_MINUTES); {minutes} was asked',
+  ),
+  CW_ERR_BREAKGLASS_BAD_ROLE: def('security', false, 400, 'cannot break glass into {role}: {reason}'),
+  CW_ERR_BREAKGLASS_SOD: def(
+    'security',
+    false,
+    403,
+    '{user} holds {held}: breaking glass into {role} would give one person security administration and business work',
+  ),
+  CW_ERR_BREAKGLASS_UNKNOWN_USER: def('security', false, 404, 'no enabled user {user}'),
+  CW_ERR_BREAKGLASS_NOT_FOUND: def('security', false, 404, 'no break-glass use {id}'),
+  CW_ERR_BREAKGLASS_SELF_REVIEW: def(
+    'security',
+    false,
+    403,
+    '{user} broke glass in use {id} and cannot review it: someone else must',
+  ),
+  CW_ERR_BREAKGLASS_REVIEWED: def(
+    'security',
+    false,
+    409,
+    'break-glass use {id} was already reviewed by {reviewer}',
+  ),
+
   // --- MLLP and the inbox (integration) ---------------------------------------------------------
   CW_ERR_MLLP_FRAME_TOO_LARGE: def('integration', false, 413, 'MLLP frame exceeds {limit} bytes'),
   CW_ERR_MLLP_TIMEOUT: def('integration', true, 408, 'MLLP peer {what} timed out after {ms} ms'),

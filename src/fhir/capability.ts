@@ -9,6 +9,8 @@ export function capabilityStatement(options: {
   version: string;
   date: string;
   baseUrl?: string;
+  /** The SMART Backend Services token endpoint, when /fhir requires its access tokens. */
+  tokenEndpoint?: string;
 }): JsonObject {
   return {
     resourceType: 'CapabilityStatement',
@@ -27,6 +29,7 @@ export function capabilityStatement(options: {
     rest: [
       {
         mode: 'server',
+        ...(options.tokenEndpoint ? { security: smartSecurity(options.tokenEndpoint) } : {}),
         documentation:
           'Create is idempotent: If-None-Exist, a matching business identifier, or the same id with the same content returns the stored resource and has no new effect; the same identity with different content is refused (409). Entries of a Bundle whose types are not served are refused, or skipped with Prefer: handling=lenient.',
         resource: RESOURCE_SPECS.map((s) => ({
@@ -60,5 +63,33 @@ export function capabilityStatement(options: {
         ],
       },
     ],
+  };
+}
+
+/**
+ * rest.security for SMART Backend Services: the service coding clients look for, and the token endpoint
+ * in the oauth-uris extension (SMART App Launch); .well-known/smart-configuration says the same.
+ */
+function smartSecurity(tokenEndpoint: string): JsonObject {
+  return {
+    service: [
+      {
+        coding: [
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+            code: 'SMART-on-FHIR',
+          },
+        ],
+        text: 'SMART Backend Services: client credentials with a private_key_jwt client assertion',
+      },
+    ],
+    extension: [
+      {
+        url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+        extension: [{ url: 'token', valueUri: tokenEndpoint }],
+      },
+    ],
+    description:
+      'Every interaction except metadata needs a bearer token from the token endpoint; system/<Type>.read|write scopes (v2: .rs/.cu) decide which types a client may read or write.',
   };
 }

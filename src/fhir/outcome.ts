@@ -30,6 +30,8 @@ function issueType(code: ErrorCode, status: number): string {
     default:
       break;
   }
+  if (status === 401) return 'login';
+  if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
   if (status === 405 || status === 415) return 'not-supported';
   if (status === 409 || status === 412) return 'conflict';

@@ -29,6 +29,7 @@ import { monthlyPeriods } from '../ledger/index.ts';
 import { approve, createRelease, demoRelease, parseCsv, type ReleaseContent } from '../mapping/index.ts';
 import { createLogger, Metrics } from '../observe/index.ts';
 import { buildApp } from '../server/app.ts';
+import { authorizedFhir } from '../server/smart-testing.ts';
 import { asBytes } from '../store/index.ts';
 import { recordActivation, savePeriods, saveRelease } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
@@ -111,9 +112,10 @@ eachEngine('Synthea through /fhir and the apply stage', (engine) => {
       metrics: new Metrics({ defaultMetrics: false }),
       version: 'test',
     });
+    const fhir = await authorizedFhir(app, store);
     try {
       const post = async (bundle: Json) => {
-        const res = await app.inject({
+        const res = await fhir.inject({
           method: 'POST',
           url: '/fhir',
           headers: { 'content-type': 'application/fhir+json', prefer: 'handling=lenient' },

@@ -37,7 +37,7 @@ describe('authorisation matrix', () => {
         assert.equal(
           a.startsWith('system.') ||
             a.startsWith('audit.') ||
-            ['users.manage', 'roles.grant', 'sod.report', 'breakglass.review'].includes(a),
+            ['users.manage', 'roles.grant', 'sod.report', 'breakglass.review', 'breakglass.open'].includes(a),
           true,
           a,
         );

@@ -121,6 +121,10 @@ export const MATRIX = {
     false,
     true,
   ),
+  'smart.token': rule('obtain a SMART backend-services access token for /fhir (system clients)', [
+    'integration_engineer',
+    'service',
+  ]),
   'verify.run': rule('run the invariant checker', ['integration_engineer', 'controller', 'auditor']),
   'verify.seal': rule('seal what the checker saw', ['controller', 'auditor']),
   'ownership.read': rule('see the master-data ownership registry', READERS),
@@ -132,6 +136,10 @@ export const MATRIX = {
   ]),
   'roles.grant': rule('grant and revoke roles', ['security_admin']),
   'sod.report': rule('list segregation-of-duties conflicts', ['security_admin', 'auditor', 'controller']),
+  'breakglass.open': rule('take a role for a limited time in an emergency, with a reason, reviewed after', [
+    ...BUSINESS_ROLES,
+    'security_admin',
+  ]),
   'breakglass.review': rule('list and review break-glass access', ['security_admin', 'auditor']),
 } as const satisfies Record<string, ActionRule>;
 

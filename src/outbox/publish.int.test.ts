@@ -20,6 +20,7 @@ import { createRelease, demoRelease } from '../mapping/index.ts';
 import { createMllpListener } from '../mllp/index.ts';
 import { createLogger, Metrics } from '../observe/index.ts';
 import { buildApp } from '../server/app.ts';
+import { fetchToken, registerTestClient } from '../server/smart-testing.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { migrate, type Store } from '../store/index.ts';
 import { syncDestinations } from '../store/outbox-repository.ts';
@@ -271,7 +272,16 @@ eachEngine('publishing the item master to the EHR', (engine) => {
     });
     t.after(() => app.close());
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const c = fhirConnector({ name: 'ehr-fhir', baseUrl: `${base}/fhir`, timeoutMs: 20_000 });
+    // The receiving /fhir wants a SMART access token; a static header is enough for one test's run.
+    const client = await registerTestClient(ehr, { clientId: 'crosswalk-publisher', scopes: 'system/*.*' });
+    const token = await fetchToken(`${base}/fhir`, client);
+    const authorization = `Bearer ${token}`;
+    const c = fhirConnector({
+      name: 'ehr-fhir',
+      baseUrl: `${base}/fhir`,
+      timeoutMs: 20_000,
+      headers: { authorization },
+    });
     await register(store, c);
     const items = await publishMasterSnapshot(store, { master: 'items', by: 'alice', at: AT });
     const charges = await publishMasterSnapshot(store, {
@@ -287,7 +297,9 @@ eachEngine('publishing the item master to the EHR', (engine) => {
     assert.deepEqual(failed, []);
 
     const get = async (path: string) => {
-      const res = await fetch(`${base}/fhir/${path}`, { headers: { accept: 'application/fhir+json' } });
+      const res = await fetch(`${base}/fhir/${path}`, {
+        headers: { accept: 'application/fhir+json', authorization },
+      });
       assert.equal(res.status, 200, path);
       return (await res.json()) as Record<string, unknown>;
     };

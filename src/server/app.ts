@@ -7,6 +7,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
+import type { Principal } from '../governance/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
 import { exceptionRoutes } from './exceptions.ts';
@@ -15,6 +16,7 @@ import { healthRoutes } from './health.ts';
 import { messageRoutes } from './messages.ts';
 import { outboxRoutes } from './outbox.ts';
 import { ownershipRoutes } from './ownership.ts';
+import { smartTokenRoutes } from './smart.ts';
 import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
@@ -28,6 +30,10 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
   readonly onStored?: () => void;
+  /** The URL clients reach this server at (CROSSWALK_PUBLIC_URL): fixes the SMART token endpoint. */
+  readonly publicUrl?: string | null;
+  /** A non-SMART bearer credential /fhir also accepts, e.g. a user's API token (null: none). */
+  readonly fhirOtherBearer?: (bearer: string) => Promise<Principal | null>;
 }
 
 export interface ErrorBody {
@@ -113,11 +119,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
   });
+  await app.register(smartTokenRoutes, { store: deps.store, publicUrl: deps.publicUrl ?? null });
   await app.register(fhirRoutes, {
     prefix: '/fhir',
     store: deps.store,
     version: deps.version,
+    publicUrl: deps.publicUrl ?? null,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
+    ...(deps.fhirOtherBearer ? { otherBearer: deps.fhirOtherBearer } : {}),
   });
 
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());

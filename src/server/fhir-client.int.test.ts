@@ -1,7 +1,9 @@
 /**
  * /fhir driven by a real FHIR client library (fhir-kit-client) over a real socket on port 0, on both
  * engines: capability statement, create (conditional), read, vread, update, search with paging through
- * the client's nextPage, a transaction, and errors reaching the client as OperationOutcomes.
+ * the client's nextPage, a transaction, and errors reaching the client as OperationOutcomes. The client
+ * finds the token endpoint through its own SMART discovery, and carries the access token a registered
+ * system client obtained with a signed assertion.
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -11,6 +13,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { buildApp } from './app.ts';
+import { registerTestClient, testAssertion, tokenForm } from './smart-testing.ts';
 
 type Json = Record<string, unknown>;
 
@@ -44,6 +47,20 @@ eachEngine('/fhir with fhir-kit-client', (engine) => {
       const cs = (await client.capabilityStatement()) as Json;
       assert.equal(cs['resourceType'], 'CapabilityStatement');
       assert.equal(cs['fhirVersion'], '4.0.1');
+
+      const anonymous = await failure(client.read({ resourceType: 'Practitioner', id: 'nobody' }));
+      assert.equal(anonymous.status, 401, 'no token, no access');
+      assert.equal(anonymous.data['resourceType'], 'OperationOutcome');
+      const auth = (await client.smartAuthMetadata()) as { tokenUrl?: URL };
+      assert.equal(auth.tokenUrl?.href, `http://127.0.0.1:${port}/auth/token`);
+      const system = await registerTestClient(store, { clientId: 'kit-client', alg: 'RS384' });
+      const res = await fetch(auth.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: tokenForm(testAssertion(system, auth.tokenUrl.href), 'system/*.read system/*.write'),
+      });
+      assert.equal(res.status, 200);
+      client.bearerToken = ((await res.json()) as { access_token: string }).access_token;
 
       const practitioner = {
         resourceType: 'Practitioner',

@@ -9,6 +9,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { buildApp } from './app.ts';
+import { authorizedFhir } from './smart-testing.ts';
 
 eachEngine('FHIR writes wake the apply stage', (engine) => {
   test('onStored after a stored write, not after a read; the inbox row shows as JSON', async (t) => {
@@ -26,7 +27,8 @@ eachEngine('FHIR writes wake the apply stage', (engine) => {
       },
     });
     t.after(() => app.close());
-    const res = await app.inject({
+    const fhir = await authorizedFhir(app, store);
+    const res = await fhir.inject({
       method: 'POST',
       url: '/fhir/ChargeItemDefinition',
       headers: { 'content-type': 'application/fhir+json' },
@@ -34,7 +36,7 @@ eachEngine('FHIR writes wake the apply stage', (engine) => {
     });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(woken, 1);
-    await app.inject('/fhir/ChargeItemDefinition');
+    await fhir.inject('/fhir/ChargeItemDefinition');
     assert.equal(woken, 1, 'a read wakes nobody');
 
     const list = (await app.inject('/api/messages')).json() as { id: string; messageType: string }[];

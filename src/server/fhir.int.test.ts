@@ -2,19 +2,20 @@
  * /fhir through the real HTTP composition (app.inject) on both engines: the FHIR R4 spec examples of
  * the served types are accepted and read back equal, the others refused with an OperationOutcome;
  * search, paging, transaction Bundles with urn:uuid and conditional references, idempotent creates,
- * and every kind of error as an OperationOutcome with its status.
+ * and every kind of error as an OperationOutcome with its status. Requests carry the bearer token of a
+ * registered SMART system client, obtained through the real token endpoint (smart-testing.ts).
  */
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { SUPPORTED_TYPES } from '../fhir/index.ts';
 import { createLogger, Metrics } from '../observe/index.ts';
 import { migrate, type Store } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { buildApp } from './app.ts';
+import { authorizedFhir, type bearerInject } from './smart-testing.ts';
 
 const EXAMPLES = join(import.meta.dirname, '../../../shared/data/fhir/r4-spec-examples');
 const haveExamples = existsSync(EXAMPLES);
@@ -22,16 +23,19 @@ if (!haveExamples) console.warn(`# FHIR spec example tests SKIPPED: ${EXAMPLES} 
 
 type Json = Record<string, unknown>;
 
-async function fhirApp(store: Store): Promise<FastifyInstance> {
+/** The app, with `inject` authenticated as a SMART system client holding every system scope. */
+async function fhirApp(store: Store): Promise<{ inject: FhirInject; close: () => Promise<void> }> {
   await migrate(store);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  return buildApp({
+  const app = await buildApp({
     store,
     logger: createLogger('warn', sink),
     metrics: new Metrics({ defaultMetrics: false }),
     version: 'test',
   });
+  return authorizedFhir(app, store);
 }
+type FhirInject = ReturnType<typeof bearerInject>;
 
 const FHIR = { 'content-type': 'application/fhir+json' };
 

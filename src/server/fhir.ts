@@ -12,8 +12,10 @@ import {
   type StoredResource,
   searchsetBundle,
 } from '../fhir/index.ts';
+import type { Principal } from '../governance/index.ts';
 import { FhirRepository } from '../store/fhir-repository.ts';
 import type { Store } from '../store/index.ts';
+import { guardFhir, smartConfiguration, tokenEndpointOf } from './smart.ts';
 
 /**
  * /fhir: the FHIR R4 REST facade as a Fastify plugin. Bodies are read as bytes and checked for size and
@@ -28,6 +30,10 @@ export interface FhirPluginOptions {
   readonly clock?: () => Date;
   /** Called after a write committed inbox rows, to wake the apply stage (it also polls). */
   readonly onStored?: () => void;
+  /** The URL clients reach this server at, which fixes the SMART token endpoint (null: from Host). */
+  readonly publicUrl?: string | null;
+  /** Another bearer credential /fhir accepts besides SMART access tokens (see SmartOptions). */
+  readonly otherBearer?: (bearer: string) => Promise<Principal | null>;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -127,11 +133,31 @@ export const fhirRoutes: FastifyPluginAsync<FhirPluginOptions> = async (app, opt
   });
 
   const hide = { schema: { hide: true } };
+  const publicUrl = options.publicUrl ?? null;
+  // Everything else needs a SMART access token whose scopes cover the type and interaction.
+  const smart = {
+    store: options.store,
+    publicUrl,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.otherBearer ? { otherBearer: options.otherBearer } : {}),
+  };
+  guardFhir(app, smart, [`${app.prefix}/metadata`, `${app.prefix}/.well-known/smart-configuration`]);
 
   app.get('/metadata', hide, async (req, reply) =>
+    reply.header('content-type', FHIR_JSON).send(
+      capabilityStatement({
+        version: options.version,
+        date: started,
+        baseUrl: baseOf(req),
+        tokenEndpoint: tokenEndpointOf(req, publicUrl),
+      }),
+    ),
+  );
+
+  app.get('/.well-known/smart-configuration', hide, async (req, reply) =>
     reply
-      .header('content-type', FHIR_JSON)
-      .send(capabilityStatement({ version: options.version, date: started, baseUrl: baseOf(req) })),
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(smartConfiguration(tokenEndpointOf(req, publicUrl))),
   );
 
   app.post<{ Body: JsonObject }>('/', hide, async (req, reply) => {

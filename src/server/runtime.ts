@@ -11,6 +11,7 @@ import { type Deliverer, startDeliverer } from '../outbox/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { assertMigrated, migrate, openStore, type Store } from '../store/index.ts';
 import { buildApp } from './app.ts';
+import { startAuditCheckpoints } from './audit-checkpoints.ts';
 
 export interface Running {
   readonly store: Store;
@@ -71,6 +72,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
       metrics,
       version: options.version,
       tokenKey: loadTokenKey(config.tokenKeyFile),
+      publicUrl: config.publicUrl === '' ? null : config.publicUrl,
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
     });
@@ -146,6 +148,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
   const theApplier = applier!;
   if (theApplier instanceof Applier) theApplier.start();
+  const checkpoints = startAuditCheckpoints({ store, config, logger });
   logger.info(
     { http: httpUrl, mllp: mllp.map((m) => `${m.host}:${m.port}`), database: store.target },
     'crosswalk started',
@@ -177,6 +180,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
           await theApplier.stop();
           // Then the call in flight at each destination ends; its outcome is recorded.
           await deliverer?.stop();
+          await checkpoints.stop();
           await app?.close();
         } finally {
           clearTimeout(timer);

@@ -6,6 +6,7 @@ import {
   type Checkpoint,
   canonicalJson,
   nextRecord,
+  signCheckpoint,
 } from '../governance/index.ts';
 import type { SqlExecutor } from './port.ts';
 import { asNumber } from './values.ts';
@@ -77,4 +78,21 @@ export function readCheckpointFiles(dir: string): Checkpoint[] {
     return [];
   }
   return names.sort().map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Checkpoint);
+}
+
+/**
+ * Signs the chain head into the checkpoint folder: what `crosswalk audit checkpoint` does, and what
+ * `serve` does every CROSSWALK_AUDIT_CHECKPOINT_INTERVAL_MS. Null when the chain is empty. Files are
+ * named by sequence number, so two processes checkpointing the same head write the same file.
+ */
+export async function writeAuditCheckpoint(
+  db: SqlExecutor,
+  key: Uint8Array,
+  dir: string,
+  now: Date = new Date(),
+): Promise<{ checkpoint: Checkpoint; path: string } | null> {
+  const [head] = await readAuditChain(db, 1);
+  if (!head) return null;
+  const checkpoint = signCheckpoint(key, head, now.toISOString());
+  return { checkpoint, path: writeCheckpointFile(dir, checkpoint) };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadTokenKey } from '../../apply/index.ts';
-import { signCheckpoint, verifyChain } from '../../governance/index.ts';
-import { readAuditChain, readCheckpointFiles, writeCheckpointFile } from '../../store/audit-repository.ts';
+import { verifyChain } from '../../governance/index.ts';
+import { readAuditChain, readCheckpointFiles, writeAuditCheckpoint } from '../../store/audit-repository.ts';
 import { openStore } from '../../store/index.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
@@ -49,8 +49,8 @@ export function auditCommand(program: Command): void {
     const key = loadTokenKey(config.auditKeyFile);
     const store = await openStore(config.databaseUrl, { poolMax: 2 });
     try {
-      const [head] = await readAuditChain(store, 1);
-      if (!head) {
+      const written = await writeAuditCheckpoint(store, key, config.auditCheckpointDir);
+      if (!written) {
         emit(
           Boolean(opts['json']),
           { checkpoint: null },
@@ -58,8 +58,7 @@ export function auditCommand(program: Command): void {
         );
         return;
       }
-      const c = signCheckpoint(key, head, new Date().toISOString());
-      const path = writeCheckpointFile(config.auditCheckpointDir, c);
+      const { checkpoint: c, path } = written;
       emit(
         Boolean(opts['json']),
         { checkpoint: c, path },
