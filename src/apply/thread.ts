@@ -49,6 +49,7 @@ export class ApplyThread implements ApplyStage {
     const data: ApplyThreadData = {
       databaseUrl: options.databaseUrl,
       poolMax: options.poolMax,
+      ...(options.rawKeyRingFile ? { rawKeyRingFile: options.rawKeyRingFile } : {}),
       tokenKey: options.tokenKey,
       batchSize: options.batchSize,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),

@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
+import { keysCommand } from './commands/keys.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   outboxCommand(program);
   publishCommand(program);
   auditCommand(program);
+  keysCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

@@ -223,6 +223,14 @@ export const SETTINGS = {
     purpose:
       'File holding the secret key (at least 16 bytes) that turns patient and encounter identifiers into tokens; created with a random key (mode 0600) when missing. Keep it out of backups of the database.',
   }),
+  rawKeyRingFile: setting({
+    env: 'CROSSWALK_RAW_KEY_RING_FILE',
+    flag: '--raw-key-ring-file',
+    schema: nonEmpty,
+    default: './.crosswalk/raw-keys.json',
+    purpose:
+      'Key ring (JSON, mode 0600) whose current AES-256 key seals stored message bodies (raw HL7 v2, FHIR) at rest; created with one random key when missing. `crosswalk keys rotate` adds a key, older keys keep old rows readable. Keep it out of backups of the database: without it the bodies cannot be read.',
+  }),
   auditKeyFile: setting({
     env: 'CROSSWALK_AUDIT_KEY_FILE',
     flag: '--audit-key-file',

@@ -54,7 +54,10 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const store = await openStore(config.databaseUrl, {
+    poolMax: config.dbPoolMax,
+    rawKeyRingFile: config.rawKeyRingFile,
+  });
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];
   let applier: ApplyStage | undefined;
@@ -96,6 +99,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
         ? await ApplyThread.start({
             databaseUrl: config.databaseUrl,
             poolMax: config.dbPoolMax,
+            rawKeyRingFile: config.rawKeyRingFile,
             tokenKey,
             batchSize: config.applyBatchSize,
             ...hooks,

@@ -103,7 +103,7 @@ export function replayCommand(program: Command): void {
         reason: '--apply needs --as NAME and --approved-by NAME',
       });
     }
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       const id = await releaseByPrefix(store, String(opts['release']));
       const release = (await loadRelease(store, id))!;

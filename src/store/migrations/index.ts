@@ -9,6 +9,7 @@ import { m0007 } from './0007-outbox.ts';
 import { m0008 } from './0008-journal-checks.ts';
 import { m0009 } from './0009-audit.ts';
 import { m0010 } from './0010-identity.ts';
+import { m0012 } from './0012-phi.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0008,
   m0009,
   m0010,
+  m0012,
 ];
