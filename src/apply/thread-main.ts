@@ -26,6 +26,7 @@ try {
   const applier = new Applier({
     store,
     tokenKey: data.tokenKey,
+    ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
     batchSize: data.batchSize,
     ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
     ...(data.gatherMs !== undefined ? { gatherMs: data.gatherMs } : {}),

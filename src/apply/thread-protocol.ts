@@ -7,6 +7,7 @@ export interface ApplyThreadData {
   /** The key ring that seals stored message bodies (the thread reads them). */
   readonly rawKeyRingFile?: string;
   readonly tokenKey: Uint8Array;
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   readonly batchSize: number;
   readonly pollMs?: number;
   readonly gatherMs?: number;

@@ -51,6 +51,7 @@ export class ApplyThread implements ApplyStage {
       poolMax: options.poolMax,
       ...(options.rawKeyRingFile ? { rawKeyRingFile: options.rawKeyRingFile } : {}),
       tokenKey: options.tokenKey,
+      ...(options.earlierTokenKeys ? { earlierTokenKeys: options.earlierTokenKeys } : {}),
       batchSize: options.batchSize,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),

@@ -47,8 +47,9 @@ function parse(text: string, path: string, setting: string): KeyRingFile {
   }
   for (const k of doc.keys) {
     if (typeof k?.id !== 'string' || !ID.test(k.id)) throw invalid(setting, path, 'a key id is malformed');
-    if (Buffer.from(String(k.key), 'base64').length !== KEY_BYTES) {
-      throw invalid(setting, path, `key ${k.id} is not ${KEY_BYTES} bytes`);
+    // 32 bytes for keys this module makes; a key adopted from a single-key file may be shorter (≥ 16).
+    if (Buffer.from(String(k.key), 'base64').length < 16) {
+      throw invalid(setting, path, `key ${k.id} is shorter than 16 bytes`);
     }
   }
   if (!doc.keys.some((k) => k.id === doc.current)) {
@@ -83,12 +84,21 @@ function writeAtomically(path: string, doc: KeyRingFile): void {
 
 /**
  * Reads the key ring at `path`, creating it with one random key (id k1) when missing. `setting` names the
- * setting that points at it, for error messages.
+ * setting that points at it, for error messages. `adopt` recognises a file from before key rings and
+ * gives its one key (or null for a ring).
  */
-export function loadKeyRing(path: string, setting: string): KeyRing {
+export function loadKeyRing(
+  path: string,
+  setting: string,
+  adopt?: (bytes: Buffer) => Buffer | null,
+): KeyRing {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const bytes = readFileSync(path);
+    // A file from before key rings (one bare key): read as a ring of that key alone, id k0.
+    const single = adopt?.(bytes) ?? null;
+    if (single !== null) return { current: 'k0', keys: new Map([['k0', single]]) };
+    text = bytes.toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(path, e);
     const doc: KeyRingFile = { version: 1, current: 'k1', keys: [newKey('k1', new Date())] };
@@ -98,7 +108,7 @@ export function loadKeyRing(path: string, setting: string): KeyRing {
       chmodSync(path, 0o600);
     } catch (w) {
       // Another process created it first: use theirs.
-      if ((w as NodeJS.ErrnoException).code === 'EEXIST') return loadKeyRing(path, setting);
+      if ((w as NodeJS.ErrnoException).code === 'EEXIST') return loadKeyRing(path, setting, adopt);
       throw fileError(path, w);
     }
     return ringOf(doc);
@@ -111,11 +121,25 @@ export function loadKeyRing(path: string, setting: string): KeyRing {
  * old tokens need them). Returns the new key's id. Not safe against two rotations at the same instant
  * (the later rename wins and the earlier new key is lost before anything used it): rotate from one place.
  */
-export function rotateKeyRing(path: string, setting: string, at = new Date()): string {
-  loadKeyRing(path, setting);
+export function rotateKeyRing(
+  path: string,
+  setting: string,
+  at = new Date(),
+  adopt?: (bytes: Buffer) => Buffer | null,
+): string {
+  loadKeyRing(path, setting, adopt);
   let doc: KeyRingFile;
   try {
-    doc = parse(readFileSync(path, 'utf8'), path, setting);
+    const bytes = readFileSync(path);
+    const single = adopt?.(bytes) ?? null;
+    doc =
+      single === null
+        ? parse(bytes.toString('utf8'), path, setting)
+        : {
+            version: 1,
+            current: 'k0',
+            keys: [{ id: 'k0', createdAt: at.toISOString(), key: single.toString('base64') }],
+          };
   } catch (e) {
     if (e instanceof CrosswalkError) throw e;
     throw fileError(path, e);

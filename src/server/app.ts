@@ -23,6 +23,8 @@ export interface AppDeps {
   readonly version: string;
   /** The apply stage's token key, for replays from /api/exceptions (without it they answer 409). */
   readonly tokenKey?: Uint8Array;
+  /** Earlier keys of the token ring, newest first (apply/token-link.ts). */
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   /** Largest request body accepted before parsing, in bytes. */
   readonly bodyLimitBytes?: number;
   /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
@@ -110,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api',
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
+    ...(deps.earlierTokenKeys ? { earlierTokenKeys: deps.earlierTokenKeys } : {}),
   });
   await app.register(fhirRoutes, {
     prefix: '/fhir',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { Applier, loadTokenKey } from '../apply/index.ts';
+import { Applier, loadTokenKeys } from '../apply/index.ts';
 import { type ApplyStage, ApplyThread } from '../apply/thread.ts';
 import type { Config, MllpInterfaceConfig } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
@@ -54,6 +54,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
+  const tokenKeys = loadTokenKeys(config.tokenKeyFile);
   const store = await openStore(config.databaseUrl, {
     poolMax: config.dbPoolMax,
     rawKeyRingFile: config.rawKeyRingFile,
@@ -73,7 +74,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
       logger,
       metrics,
       version: options.version,
-      tokenKey: loadTokenKey(config.tokenKeyFile),
+      tokenKey: tokenKeys.current,
+      earlierTokenKeys: tokenKeys.earlier,
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
     });
@@ -83,7 +85,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
     deliverer = await startDeliverer({ store, config, logger, metrics });
-    const tokenKey = loadTokenKey(config.tokenKeyFile);
+    const tokenKey = tokenKeys.current;
     const measured = applierMetrics(metrics, logger);
     const delivery = deliverer;
     // A batch that posted may have queued documents: the deliverer looks at once instead of at its next poll.
@@ -101,11 +103,18 @@ export async function startServer(options: StartOptions): Promise<Running> {
             poolMax: config.dbPoolMax,
             rawKeyRingFile: config.rawKeyRingFile,
             tokenKey,
+            earlierTokenKeys: tokenKeys.earlier,
             batchSize: config.applyBatchSize,
             ...hooks,
             onExit: (code) => logger.error({ code }, 'apply thread ended unexpectedly; restart the process'),
           })
-        : new Applier({ store, tokenKey, batchSize: config.applyBatchSize, ...hooks });
+        : new Applier({
+            store,
+            tokenKey,
+            earlierTokenKeys: tokenKeys.earlier,
+            batchSize: config.applyBatchSize,
+            ...hooks,
+          });
     const observer = inboxMetrics(metrics);
     const inbox = new Inbox({
       repository: new InboxRepository(store),

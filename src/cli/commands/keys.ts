@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { rotateTokenKeys } from '../../apply/index.ts';
 import { rotateKeyRing } from '../../config/key-ring.ts';
+import { CrosswalkError } from '../../errors/index.ts';
 import { reencryptRawBodies } from '../../store/reencrypt.ts';
 import { emit } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
@@ -19,16 +21,27 @@ export function keysCommand(program: Command): void {
   withSettings(
     keys
       .command('rotate')
-      .description('add a new current key to the raw key ring; new writes use it, older rows stay readable')
+      .description(
+        'add a new current key to a ring: raw (stored bodies; older rows stay readable) or token (patient and encounter tokens; earlier keys keep encounters linked)',
+      )
+      .option('--ring <ring>', 'raw or token', 'raw')
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
-    const id = rotateKeyRing(config.rawKeyRingFile, 'CROSSWALK_RAW_KEY_RING_FILE');
+    const ring = String(opts['ring']);
+    if (ring !== 'raw' && ring !== 'token') {
+      throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--ring must be raw or token' });
+    }
+    const file = ring === 'raw' ? config.rawKeyRingFile : config.tokenKeyFile;
+    const id = ring === 'raw' ? rotateKeyRing(file, 'CROSSWALK_RAW_KEY_RING_FILE') : rotateTokenKeys(file);
+    const next =
+      ring === 'raw'
+        ? 'run `crosswalk keys reencrypt` to move older rows'
+        : 'encounters tokenised with earlier keys stay linked while those keys are in the ring';
     emit(
       Boolean(opts['json']),
-      { ring: config.rawKeyRingFile, current: id },
-      () =>
-        `key ${id} is now current in ${config.rawKeyRingFile}; restart running servers to write with it, and run \`crosswalk keys reencrypt\` to move older rows`,
+      { ring, file, current: id },
+      () => `key ${id} is now current in ${file}; restart running servers to use it; ${next}`,
     );
   });
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { staticContextFor } from '../../apply/applier.ts';
-import { loadTokenKey } from '../../apply/index.ts';
+import { loadTokenKeys } from '../../apply/index.ts';
 import type { ReplayReport } from '../../apply/replay.ts';
 import { replayCorrections } from '../../apply/replay-apply.ts';
 import { runReplay } from '../../apply/replay-run.ts';
@@ -107,7 +107,7 @@ export function replayCommand(program: Command): void {
     try {
       const id = await releaseByPrefix(store, String(opts['release']));
       const release = (await loadRelease(store, id))!;
-      const tokenKey = loadTokenKey(config.tokenKeyFile);
+      const tokenKey = loadTokenKeys(config.tokenKeyFile).current;
       const at = new Date().toISOString();
       const report = await runReplay({
         store,
