@@ -18,6 +18,8 @@ import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
   readonly store: Store;
+  /** Serve HTTPS with this certificate and key instead of plain HTTP. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly version: string;
@@ -43,6 +45,8 @@ export interface ErrorBody {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // Fastify types an HTTPS instance apart; the routes and hooks are the same either way.
+    ...((deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}) as object),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
     // Our own onResponse hook logs route templates; Fastify's request lines would log raw URLs.

@@ -69,7 +69,9 @@ export async function startServer(options: StartOptions): Promise<Running> {
       if (applied.length > 0) logger.info({ applied: applied.map((m) => m.id) }, 'migrations applied');
     }
     await assertMigrated(store);
+    const httpTls = tlsFiles(config, 'HTTP');
     app = await buildApp({
+      ...(httpTls ? { https: { cert: readPem(httpTls.certFile), key: readPem(httpTls.keyFile) } } : {}),
       store,
       logger,
       metrics,
@@ -155,7 +157,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
-  const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+  const scheme = config.httpTlsCertFile !== '' ? 'https' : 'http';
+  const httpUrl = `${scheme}://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
   const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
   const theApplier = applier!;
   if (theApplier instanceof Applier) theApplier.start();
@@ -232,8 +235,25 @@ function inboxMetrics(metrics: Metrics) {
 
 /** The configured interfaces, or the default one on CROSSWALK_MLLP_HOST:PORT; names and ports must differ. */
 function mllpInterfacesOf(config: Config): MllpInterfaceConfig[] {
-  const list =
-    config.mllpInterfaces.length > 0 ? config.mllpInterfaces : [{ name: 'mllp', port: config.mllpPort }];
+  const tls = tlsFiles(config, 'MLLP');
+  const list: MllpInterfaceConfig[] =
+    config.mllpInterfaces.length > 0
+      ? config.mllpInterfaces
+      : [
+          {
+            name: 'mllp',
+            port: config.mllpPort,
+            ...(tls
+              ? {
+                  tls: {
+                    keyFile: tls.keyFile,
+                    certFile: tls.certFile,
+                    ...(config.mllpTlsCaFile ? { caFile: config.mllpTlsCaFile } : {}),
+                  },
+                }
+              : {}),
+          },
+        ];
   const names = new Set<string>();
   const ports = new Set<number>();
   for (const i of list) {
@@ -255,6 +275,41 @@ function mllpInterfacesOf(config: Config): MllpInterfaceConfig[] {
   return list;
 }
 
+/** The certificate and key files of a listener, both or neither (a half-configured TLS is refused). */
+function tlsFiles(config: Config, listener: 'HTTP' | 'MLLP'): { certFile: string; keyFile: string } | null {
+  const [certFile, keyFile] =
+    listener === 'HTTP'
+      ? [config.httpTlsCertFile, config.httpTlsKeyFile]
+      : [config.mllpTlsCertFile, config.mllpTlsKeyFile];
+  if (certFile === '' && keyFile === '') {
+    if (listener === 'MLLP' && config.mllpTlsCaFile !== '') {
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: 'CROSSWALK_MLLP_TLS_CA_FILE',
+        reason: 'needs CROSSWALK_MLLP_TLS_CERT_FILE and CROSSWALK_MLLP_TLS_KEY_FILE',
+      });
+    }
+    return null;
+  }
+  if (certFile === '' || keyFile === '') {
+    throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+      setting: `CROSSWALK_${listener}_TLS_${certFile === '' ? 'CERT' : 'KEY'}_FILE`,
+      reason: `set both CROSSWALK_${listener}_TLS_CERT_FILE and CROSSWALK_${listener}_TLS_KEY_FILE, or neither`,
+    });
+  }
+  return { certFile, keyFile };
+}
+
+function readPem(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CrosswalkError('CW_ERR_CONFIG_FILE', {
+      path,
+      reason: (e as NodeJS.ErrnoException).code ?? 'unreadable',
+    });
+  }
+}
+
 function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
   const read = (path: string) => {
     try {
@@ -269,7 +324,8 @@ function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
   return {
     key: read(t.keyFile),
     cert: read(t.certFile),
-    ...(t.caFile ? { ca: read(t.caFile) } : {}),
+    // A CA for client certificates means they are required: a client without one signed by it is refused.
+    ...(t.caFile ? { ca: read(t.caFile), requestClientCert: true } : {}),
     ...(t.allowedClientFingerprints ? { allowedClientFingerprints: t.allowedClientFingerprints } : {}),
   };
 }
