@@ -4,7 +4,7 @@ import { buildCatalog, type InventoryState, positionKey, serialKey } from '../in
 import { createLedgerContext, type FiscalPeriod } from '../ledger/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
 import { crashPoint } from '../observe/crash-points.ts';
-import type { Store } from '../store/index.ts';
+import type { SqlExecutor, Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
 import { readMasterData } from '../store/master-data.ts';
 import { loadOwnership } from '../store/ownership-repository.ts';
@@ -30,11 +30,14 @@ import {
   touchedBy,
 } from './plan.ts';
 import { rulesFromRelease } from './rules.ts';
+import { encounterTokenAliases, linkToEarlierTokens } from './token-link.ts';
 
 export interface ApplierOptions {
   readonly store: Store;
   /** HMAC key for patient/encounter tokens (at least 16 bytes). */
   readonly tokenKey: Uint8Array;
+  /** Earlier keys of the token ring, newest first (see token-link.ts). */
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   readonly clock?: () => Date;
   /** Messages applied per transaction. */
   readonly batchSize?: number;
@@ -57,6 +60,30 @@ export interface BatchStats {
   readonly seconds: number;
 }
 
+/**
+ * Links the events of a batch to encounters known under an earlier token key (token-link.ts). Reads
+ * outside the write transaction are enough: an earlier token never gets a new encounter row after the
+ * rotation (only current-key tokens do), so what it finds cannot change under the batch.
+ */
+export async function linkEarlierTokens(
+  db: SqlExecutor,
+  messages: readonly StoredMessage[],
+  interpretations: readonly Interpretation[],
+  ctx: ApplyContext,
+): Promise<Interpretation[]> {
+  if ((ctx.earlierTokenKeys?.length ?? 0) === 0) return [...interpretations];
+  const aliases = messages.map((m, i) => encounterTokenAliases(m, interpretations[i]!, ctx));
+  const tokens = new Set<string>();
+  for (const a of aliases)
+    for (const [now, then] of a) {
+      tokens.add(now);
+      for (const t of then) tokens.add(t);
+    }
+  if (tokens.size === 0) return [...interpretations];
+  const known = new Set((await loadEncounters(db, [...tokens])).keys());
+  return interpretations.map((x, i) => linkToEarlierTokens(x, aliases[i]!, known));
+}
+
 export type StaticContext = Omit<ApplyContext, 'postedAt' | 'periods'>;
 
 /** What applying (or replaying) with `release` needs besides the clock and periods: master data, rules. */
@@ -64,6 +91,7 @@ export async function staticContextFor(
   store: Store,
   release: MappingRelease,
   tokenKey: Uint8Array,
+  earlierTokenKeys: readonly Uint8Array[] = [],
 ): Promise<StaticContext> {
   const md = await readMasterData(store, [
     'entities',
@@ -77,6 +105,7 @@ export async function staticContextFor(
   return {
     release,
     tokenKey,
+    ...(earlierTokenKeys.length > 0 ? { earlierTokenKeys } : {}),
     ledger: createLedgerContext({
       entities: md.entities,
       accounts: md.accounts,
@@ -147,7 +176,12 @@ export class Applier {
     if (this.context && this.contextReleaseId === releaseId) return this.context;
     const release = await loadRelease(this.store, releaseId);
     if (!release) return null;
-    this.context = await staticContextFor(this.store, release, this.options.tokenKey);
+    this.context = await staticContextFor(
+      this.store,
+      release,
+      this.options.tokenKey,
+      this.options.earlierTokenKeys,
+    );
     this.contextReleaseId = releaseId;
     return this.context;
   }
@@ -175,7 +209,12 @@ export class Applier {
     // Read every batch, like the periods: a change of ownership takes effect without a restart.
     const ownership = await loadOwnership(this.store);
     const ctx: ApplyContext = { ...base, ownership, periods, postedAt: at };
-    const interpretations = messages.map((m) => interpretStored(m, ctx));
+    const interpretations = await linkEarlierTokens(
+      this.store,
+      messages,
+      messages.map((m) => interpretStored(m, ctx)),
+      ctx,
+    );
     const touched = touchedBy(interpretations);
     const snapshot = await loadInventoryState(this.store, touched);
     const seenEncounters = await loadEncounters(this.store, touched.encounterTokens);

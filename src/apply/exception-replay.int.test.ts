@@ -21,8 +21,8 @@ import {
   requireException,
   revisionsOf,
 } from '../store/exceptions-repository.ts';
-import { InboxRepository } from '../store/inbox-repository.ts';
-import { asBytes, asNumber, type Store } from '../store/index.ts';
+import { InboxRepository, openRaw } from '../store/inbox-repository.ts';
+import { asNumber, type Store } from '../store/index.ts';
 import { recordActivation, saveRelease } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { verifyInvariants } from '../store/verify-repository.ts';
@@ -224,8 +224,14 @@ eachEngine('exception work-queue', (engine) => {
     await inbox.receive(unmapped('EDIT1'), { name: 'or' });
     await applier.drain();
     const [x] = await listExceptions(store, { replayable: true });
-    const rawBefore = asBytes(
-      (await store.query('SELECT raw FROM inbound_messages WHERE id = ?', [x!.failedMessage!.id]))[0]!['raw'],
+    const rawBefore = openRaw(
+      store,
+      'inbound_messages',
+      (
+        await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages WHERE id = ?', [
+          x!.failedMessage!.id,
+        ])
+      )[0]!,
     );
 
     const proposed = await proposeEdit(
@@ -249,8 +255,14 @@ eachEngine('exception work-queue', (engine) => {
     assert.equal(approved.replay?.revisionId, proposed.revisionId);
     const after = await requireException(store, x!.id);
     assert.equal(after.status, 'resolved');
-    const rawAfter = asBytes(
-      (await store.query('SELECT raw FROM inbound_messages WHERE id = ?', [x!.failedMessage!.id]))[0]!['raw'],
+    const rawAfter = openRaw(
+      store,
+      'inbound_messages',
+      (
+        await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages WHERE id = ?', [
+          x!.failedMessage!.id,
+        ])
+      )[0]!,
     );
     assert.deepEqual(rawAfter, rawBefore, 'the stored raw message is unchanged');
     const [rev] = await revisionsOf(store, x!.id);

@@ -27,7 +27,7 @@ import {
 import type { SqlExecutor, Store } from '../store/index.ts';
 import { loadInventoryState } from '../store/inventory-repository.ts';
 import { activeReleaseId, listPeriods, loadEncounters, loadRelease } from '../store/posting-repository.ts';
-import { type StaticContext, staticContextFor } from './applier.ts';
+import { linkEarlierTokens, type StaticContext, staticContextFor } from './applier.ts';
 import { interpretStored, planMessage, touchedBy } from './plan.ts';
 
 /**
@@ -46,6 +46,8 @@ export interface ExceptionReplayDeps {
   readonly store: Store;
   /** The same HMAC key the apply stage tokenises with, so a replay's events carry the same tokens. */
   readonly tokenKey: Uint8Array;
+  /** Earlier keys of the token ring, newest first (see token-link.ts). */
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   readonly clock?: () => Date;
 }
 
@@ -75,7 +77,7 @@ async function currentContext(deps: ExceptionReplayDeps): Promise<StaticContext>
       reason: 'no mapping release is active',
     });
   }
-  return staticContextFor(deps.store, release, deps.tokenKey);
+  return staticContextFor(deps.store, release, deps.tokenKey, deps.earlierTokenKeys);
 }
 
 /** The bytes a replay uses: the latest approved revision's, else the message as received. */
@@ -123,11 +125,11 @@ async function replayInTransaction(
   }
   const message = bytes.raw === null ? target.message : { ...target.message, raw: bytes.raw };
   const ctx = { ...base, periods: await listPeriods(tx), postedAt: at };
-  const interpretation = interpretStored(message, ctx);
-  const touched = touchedBy([interpretation]);
+  const [interpretation] = await linkEarlierTokens(tx, [message], [interpretStored(message, ctx)], ctx);
+  const touched = touchedBy([interpretation!]);
   const state = await loadInventoryState(tx, touched);
   const encounters = await loadEncounters(tx, touched.encounterTokens);
-  const { plan, state: after } = planMessage(message, interpretation, state, ctx, encounters);
+  const { plan, state: after } = planMessage(message, interpretation!, state, ctx, encounters);
   let result: ReplayResult;
   if (plan.kind === 'applied') {
     await saveReplayedMessage(tx, plan, after, base.release.id, at);

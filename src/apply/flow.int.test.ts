@@ -19,6 +19,7 @@ import { verifyOnHand } from '../inventory/index.ts';
 import { within } from '../mllp/test-peer.ts';
 import { startServer } from '../server/runtime.ts';
 import { netByEntity, trialBalance } from '../store/books-queries.ts';
+import { openRaw } from '../store/inbox-repository.ts';
 import { asBigInt, asBytes, asNumber, type Row, type SqlExecutor } from '../store/index.ts';
 import { pendingCount } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
@@ -321,9 +322,10 @@ eachEngine('apply flow: a generated demo day over MLLP, through the real runtime
     // --- no patient identifier in anything ERP-bound ---------------------------------------------------
     const identifiers = patientIdentifiers();
     assert.ok(identifiers.size > 200, `${identifiers.size} patient identifiers collected`);
-    const raw = (await store.query('SELECT raw FROM inbound_messages'))
-      .map((r) => asBytes(r['raw']).toString('utf8'))
-      .join('\n');
+    const rows = await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages');
+    const sealed = rows.map((r) => asBytes(r['raw']).toString('utf8')).join('\n');
+    assert.deepEqual(occurrences(sealed, identifiers.keys()), [], 'the stored bodies are sealed at rest');
+    const raw = rows.map((r) => openRaw(store, 'inbound_messages', r).toString('utf8')).join('\n');
     assert.equal(
       occurrences(raw, identifiers.keys()).length,
       identifiers.size,

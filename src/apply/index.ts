@@ -19,4 +19,4 @@ export {
   touchedBy,
 } from './plan.ts';
 export { POSTING_TYPE, rulesFromRelease } from './rules.ts';
-export { loadTokenKey } from './token-key.ts';
+export { loadTokenKey, loadTokenKeys, rotateTokenKeys, type TokenKeys } from './token-key.ts';

@@ -47,6 +47,8 @@ export interface ItemFacts {
 export interface ApplyContext {
   readonly release: MappingRelease;
   readonly tokenKey: Uint8Array;
+  /** Earlier keys of the token ring, newest first: encounters they tokenised stay linked (token-link.ts). */
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   readonly ledger: LedgerContext;
   readonly rules: RuleTable;
   readonly periods: readonly FiscalPeriod[];

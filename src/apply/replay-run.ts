@@ -130,6 +130,7 @@ class InThread implements Pool {
 export interface ReplayThreadData {
   readonly entry: string;
   readonly databaseUrl: string;
+  readonly rawKeyRingFile?: string;
   readonly releaseId: string;
   readonly tokenKey: Uint8Array;
   readonly at: string;
@@ -183,6 +184,7 @@ class ReplayPool implements Pool {
     const data: ReplayThreadData = {
       entry: './replay-thread-main.ts',
       databaseUrl: o.databaseUrl,
+      ...(o.store.rawCipher.file ? { rawKeyRingFile: o.store.rawCipher.file } : {}),
       releaseId: o.releaseId,
       tokenKey: o.tokenKey,
       at: o.at,

@@ -16,7 +16,10 @@ const send = (m: FromReplayThread) => port.postMessage(m);
 const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : null);
 
 try {
-  const store = await openStore(data.databaseUrl, { poolMax: 2 });
+  const store = await openStore(data.databaseUrl, {
+    poolMax: 2,
+    ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
+  });
   const ctx = await replayContext(store, data.releaseId, data.tokenKey, data.at);
   port.on('message', (m: ToReplayThread) => {
     if (m.type === 'stop') {

@@ -19,10 +19,14 @@ try {
   const target = parseDatabaseUrl(data.databaseUrl);
   if (target.engine === 'sqlite' && data.sqliteWriterLock)
     adoptWriterLock(target.path, data.sqliteWriterLock);
-  const store = await openStore(target, { poolMax: data.poolMax });
+  const store = await openStore(target, {
+    poolMax: data.poolMax,
+    ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
+  });
   const applier = new Applier({
     store,
     tokenKey: data.tokenKey,
+    ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
     batchSize: data.batchSize,
     ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
     ...(data.gatherMs !== undefined ? { gatherMs: data.gatherMs } : {}),

@@ -4,7 +4,10 @@ import type { BatchStats } from './applier.ts';
 export interface ApplyThreadData {
   readonly databaseUrl: string;
   readonly poolMax: number;
+  /** The key ring that seals stored message bodies (the thread reads them). */
+  readonly rawKeyRingFile?: string;
   readonly tokenKey: Uint8Array;
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   readonly batchSize: number;
   readonly pollMs?: number;
   readonly gatherMs?: number;

@@ -49,7 +49,9 @@ export class ApplyThread implements ApplyStage {
     const data: ApplyThreadData = {
       databaseUrl: options.databaseUrl,
       poolMax: options.poolMax,
+      ...(options.rawKeyRingFile ? { rawKeyRingFile: options.rawKeyRingFile } : {}),
       tokenKey: options.tokenKey,
+      ...(options.earlierTokenKeys ? { earlierTokenKeys: options.earlierTokenKeys } : {}),
       batchSize: options.batchSize,
       ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
       ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),

@@ -8,6 +8,7 @@ import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
 import { inventoryCommand } from './commands/four-eyes.ts';
 import { importCommand } from './commands/import.ts';
+import { keysCommand } from './commands/keys.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   clientsCommand(program);
   breakglassCommand(program);
   sodCommand(program);
+  keysCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

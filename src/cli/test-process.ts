@@ -106,7 +106,7 @@ export async function startServe(
         reject(new Error(`serve printed no address within ${timeoutMs} ms; output: ${output}`));
       }, timeoutMs);
       const check = () => {
-        const http = /(http:\/\/[^\s]+:\d+)/.exec(output);
+        const http = /(https?:\/\/[^\s]+:\d+)/.exec(output);
         const mllp = /MLLP on ([^\s,]+):(\d+)/.exec(output);
         if (http && mllp) {
           clearTimeout(timer);

@@ -229,6 +229,44 @@ export const SETTINGS = {
     purpose:
       'MLLP interfaces as a JSON array of {name, port, host?, orderingKey?, ackMode? (auto|original), charset?, maxFrameBytes?, idleTimeoutMs?, maxConnections?, tls? {keyFile, certFile, caFile?, allowedClientFingerprints?}}; empty means one interface "mllp" on CROSSWALK_MLLP_HOST:CROSSWALK_MLLP_PORT.',
   }),
+  httpTlsCertFile: setting({
+    env: 'CROSSWALK_HTTP_TLS_CERT_FILE',
+    flag: '--http-tls-cert-file',
+    schema: z.string().trim(),
+    default: '',
+    purpose:
+      'Certificate chain (PEM) of the HTTP listener; with CROSSWALK_HTTP_TLS_KEY_FILE it serves HTTPS only. Empty: plain HTTP, for a listener behind a TLS-terminating proxy or on 127.0.0.1.',
+  }),
+  httpTlsKeyFile: setting({
+    env: 'CROSSWALK_HTTP_TLS_KEY_FILE',
+    flag: '--http-tls-key-file',
+    schema: z.string().trim(),
+    default: '',
+    purpose: 'Private key (PEM) of the HTTP listener certificate; set both files or neither.',
+  }),
+  mllpTlsCertFile: setting({
+    env: 'CROSSWALK_MLLP_TLS_CERT_FILE',
+    flag: '--mllp-tls-cert-file',
+    schema: z.string().trim(),
+    default: '',
+    purpose:
+      'Certificate chain (PEM) of the default MLLP interface (CROSSWALK_MLLP_HOST:PORT); with CROSSWALK_MLLP_TLS_KEY_FILE it speaks MLLP over TLS only. Interfaces listed in CROSSWALK_MLLP_INTERFACES set their own tls.',
+  }),
+  mllpTlsKeyFile: setting({
+    env: 'CROSSWALK_MLLP_TLS_KEY_FILE',
+    flag: '--mllp-tls-key-file',
+    schema: z.string().trim(),
+    default: '',
+    purpose: 'Private key (PEM) of the default MLLP interface certificate; set both files or neither.',
+  }),
+  mllpTlsCaFile: setting({
+    env: 'CROSSWALK_MLLP_TLS_CA_FILE',
+    flag: '--mllp-tls-ca-file',
+    schema: z.string().trim(),
+    default: '',
+    purpose:
+      'CA certificates (PEM) that sign client certificates: when set, the default MLLP interface requires a client certificate from that CA (mutual TLS).',
+  }),
   tokenKeyFile: setting({
     env: 'CROSSWALK_TOKEN_KEY_FILE',
     flag: '--token-key-file',
@@ -236,6 +274,14 @@ export const SETTINGS = {
     default: './.crosswalk/token.key',
     purpose:
       'File holding the secret key (at least 16 bytes) that turns patient and encounter identifiers into tokens; created with a random key (mode 0600) when missing. Keep it out of backups of the database.',
+  }),
+  rawKeyRingFile: setting({
+    env: 'CROSSWALK_RAW_KEY_RING_FILE',
+    flag: '--raw-key-ring-file',
+    schema: nonEmpty,
+    default: './.crosswalk/raw-keys.json',
+    purpose:
+      'Key ring (JSON, mode 0600) whose current AES-256 key seals stored message bodies (raw HL7 v2, FHIR) at rest; created with one random key when missing. `crosswalk keys rotate` adds a key, older keys keep old rows readable. Keep it out of backups of the database: without it the bodies cannot be read.',
   }),
   auditKeyFile: setting({
     env: 'CROSSWALK_AUDIT_KEY_FILE',

@@ -79,6 +79,18 @@ export const ERRORS = {
   ),
   CW_ERR_STORE_MIGRATION: def('operations', false, 500, 'migration {id} failed: {reason}'),
   CW_ERR_STORE_WRITE: def('operations', true, 503, 'database write failed: {reason}'),
+  CW_ERR_STORE_RAW_UNREADABLE: def(
+    'security',
+    false,
+    500,
+    'stored body {table} {row} does not decrypt with key {keyId}: altered, moved from another row, or sealed under another key ring',
+  ),
+  CW_ERR_STORE_RAW_KEY_UNKNOWN: def(
+    'security',
+    false,
+    500,
+    'stored body {table} {row} was sealed with key {keyId}, which the raw key ring ({path}) does not hold',
+  ),
 
   // --- server / CLI ----------------------------------------------------------------------------
   CW_ERR_SERVER_PORT_IN_USE: def('operations', false, 500, '{listener} port {port} is already in use'),

@@ -30,7 +30,7 @@ import { approve, createRelease, demoRelease, parseCsv, type ReleaseContent } fr
 import { createLogger, Metrics } from '../observe/index.ts';
 import { buildApp } from '../server/app.ts';
 import { authorizedFhir } from '../server/smart-testing.ts';
-import { asBytes } from '../store/index.ts';
+import { openRaw } from '../store/inbox-repository.ts';
 import { recordActivation, savePeriods, saveRelease } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 
@@ -177,7 +177,7 @@ eachEngine('Synthea through /fhir and the apply stage', (engine) => {
 
       // Each supply event, with its patient found through provenance (event → inbox row → resource).
       const events = await store.query(
-        `SELECT ev.payload, m.raw FROM canonical_events ev JOIN inbound_messages m ON m.id = ev.source_message_id
+        `SELECT ev.payload, m.id, m.content_sha256, m.raw, m.raw_key_id FROM canonical_events ev JOIN inbound_messages m ON m.id = ev.source_message_id
          WHERE ev.type = 'SupplyUsed' AND m.sender = 'fhir'`,
       );
       const actual = events
@@ -185,7 +185,9 @@ eachEngine('Synthea through /fhir and the apply stage', (engine) => {
           const stored = (typeof r['payload'] === 'string' ? JSON.parse(r['payload']) : r['payload']) as Json;
           // The column holds the whole event (eventsToJson); its payload is inside.
           const p = stored['payload'] as Json;
-          const doc = JSON.parse(asBytes(r['raw']).toString('utf8')) as { resource: Json };
+          const doc = JSON.parse(openRaw(store, 'inbound_messages', r).toString('utf8')) as {
+            resource: Json;
+          };
           const patient = String((doc.resource['patient'] as Json)['reference']).replace('Patient/', '');
           const date = String(doc.resource['occurrenceDateTime']).slice(0, 10);
           const encounter = startOfToken.get(String(p['encounterToken'])) ?? `unknown ${p['encounterToken']}`;

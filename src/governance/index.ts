@@ -37,6 +37,15 @@ export {
   verifyChain,
 } from './audit-chain.ts';
 export {
+  type ActiveGrant,
+  type BreakGlassRequest,
+  type ConflictKind,
+  checkBreakGlass,
+  roleConflicts,
+  type SodConflict,
+  samePerson,
+} from './breakglass.ts';
+export {
   DEFAULT_OWNERS,
   DEFAULT_SOURCE_SYSTEM,
   defaultRegistry,
@@ -55,15 +64,6 @@ export {
   sameRegistry,
   systemOf,
 } from './ownership.ts';
-export {
-  type ActiveGrant,
-  type BreakGlassRequest,
-  type ConflictKind,
-  checkBreakGlass,
-  roleConflicts,
-  type SodConflict,
-  samePerson,
-} from './breakglass.ts';
 export {
   ACCESS_TOKEN_SECONDS,
   assertionAlgorithm,

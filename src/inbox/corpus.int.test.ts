@@ -13,8 +13,8 @@ import { test } from 'node:test';
 import { parseMessage } from '../hl7v2/index.ts';
 import { frame, MllpClient } from '../mllp/index.ts';
 import { RawMllpPeer, until, within } from '../mllp/test-peer.ts';
-import { InboxRepository } from '../store/inbox-repository.ts';
-import { asBytes, asNumber, migrate } from '../store/index.ts';
+import { InboxRepository, openRaw } from '../store/inbox-repository.ts';
+import { asNumber, migrate } from '../store/index.ts';
 import { type EngineUnderTest, eachEngine } from '../store/test-engines.ts';
 import { Inbox, type InterfaceSettings } from './inbox.ts';
 import { startMllpIngest } from './mllp-ingest.ts';
@@ -114,8 +114,8 @@ async function assertStoreMatches(
   assert.equal(rejections, refused + conflicts, `refused (${refused}) + conflicts (${conflicts}) recorded`);
   assert.equal(rows + rejections, sent - duplicates, 'stored + rejected = sent − exact duplicates');
 
-  const raws = await store.query<{ raw: unknown }>('SELECT raw FROM inbound_messages');
-  const storedRaw = new Set(raws.map((r) => asBytes(r.raw).toString('latin1')));
+  const raws = await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages');
+  const storedRaw = new Set(raws.map((r) => openRaw(store, 'inbound_messages', r).toString('latin1')));
   const missing = list.filter((m) => m.kind === 'stored' && !storedRaw.has(m.payload.toString('latin1')));
   assert.deepEqual(
     missing.map((m) => m.source),

@@ -18,8 +18,8 @@ import { generateDftP03Batch, Random } from '../demo/index.ts';
 import { parseMessage } from '../hl7v2/index.ts';
 import { CR, FS, frame, MllpClient, VT } from '../mllp/index.ts';
 import { RawMllpPeer, until } from '../mllp/test-peer.ts';
-import { InboxRepository } from '../store/inbox-repository.ts';
-import { asBytes, asNumber, migrate } from '../store/index.ts';
+import { InboxRepository, openRaw } from '../store/inbox-repository.ts';
+import { asNumber, migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Inbox } from './inbox.ts';
 import { startMllpIngest } from './mllp-ingest.ts';
@@ -221,8 +221,8 @@ eachEngine('inbox over MLLP: fuzzed byte streams', (engine) => {
         await ingest.close();
         counts = await repository.counts();
         assert.equal(counts.rejections, refusals, 'every refusal is recorded, once');
-        const raws = await store.query<{ raw: unknown }>('SELECT raw FROM inbound_messages');
-        const stored = raws.map((r) => asBytes(r.raw).toString('latin1'));
+        const raws = await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages');
+        const stored = raws.map((r) => openRaw(store, 'inbound_messages', r).toString('latin1'));
         assert.equal(stored.length, accepted.size, 'one row per distinct payload acknowledged AA');
         assert.ok(
           stored.every((s) => accepted.has(s)),

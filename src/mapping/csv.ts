@@ -91,15 +91,35 @@ export function parseCsv(text: string, file: string): CsvRecord[] {
         i++;
       }
     }
-    records.push({ line: start, cells });
+    records.push({ line: start, cells: cells.map(unneutraliseFormula) });
   }
   return records;
 }
 
-function quote(cell: string): string {
-  return /[",\r\n#]|^\s|\s$/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+/** A plain decimal number: a spreadsheet reads it as a number and it can carry no formula. */
+const NUMERIC = /^[+-]?\d+(\.\d+)?$/;
+
+/**
+ * OWASP's CSV injection guidance: a spreadsheet treats a cell starting with = + - @ tab or CR as a
+ * formula; a leading apostrophe makes it text. Numbers such as `-12.50` stay numbers. A cell that
+ * already starts with apostrophes before such a character gets one more, so `unneutraliseFormula`
+ * gives back exactly what was written.
+ */
+export function neutraliseFormula(value: string): string {
+  return /^'*[=+\-@\t\r]/.test(value) && !NUMERIC.test(value) ? `'${value}` : value;
 }
 
+/** The inverse of `neutraliseFormula`, for files this module wrote and a person may have edited. */
+export function unneutraliseFormula(value: string): string {
+  return /^'+[=+\-@\t\r]/.test(value) ? value.slice(1) : value;
+}
+
+function quote(cell: string): string {
+  const v = neutraliseFormula(cell);
+  return /[",\r\n#]|^\s|\s$/.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}
+
+/** Cells are neutralised against formula injection (see `neutraliseFormula`); `parseCsv` undoes it. */
 export function writeCsv(header: readonly string[], rows: readonly (readonly string[])[]): string {
   return [header, ...rows].map((r) => r.map(quote).join(',')).join('\n') + '\n';
 }

@@ -119,3 +119,23 @@ test('CSV writing quotes exactly what needs quoting and parses back', () => {
     [1, 2],
   );
 });
+
+test('CSV writing neutralises spreadsheet formulas, keeps numbers numeric, and parses back exactly', () => {
+  const cells = [
+    '=HYPERLINK("x")',
+    '+A1',
+    '-cmd|calc',
+    '@SUM(A1)',
+    '\tx',
+    "'=already",
+    '-12.50',
+    '+3',
+    'plain',
+  ];
+  const text = writeCsv(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'], [cells]);
+  const written = text.split('\n')[1]!;
+  assert.equal(written, `"'=HYPERLINK(""x"")",'+A1,'-cmd|calc,'@SUM(A1),'\tx,''=already,-12.50,+3,plain`);
+  for (const cell of parseCsv(text, 't.csv')[1]!.cells.map((c, i) => [c, cells[i]] as const)) {
+    assert.equal(cell[0], cell[1], 'parses back to what was written');
+  }
+});

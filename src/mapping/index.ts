@@ -4,7 +4,7 @@
  * identified by their content hash, governed proposed → approved → active → superseded, loaded from a
  * folder of CSV files a team reviews in git. Pure: no I/O.
  */
-export { parseCsv, writeCsv } from './csv.ts';
+export { neutraliseFormula, parseCsv, unneutraliseFormula, writeCsv } from './csv.ts';
 export { DEMO_FIELD_RULES, demoRelease } from './demo.ts';
 export { diffReleases, type ReleaseDiff, type SettingChange, type TableDiff } from './diff.ts';
 export { formatMoney, RELEASE_FILE, RELEASE_FORMAT, releaseFromFiles, releaseToFiles } from './files.ts';

@@ -24,6 +24,7 @@ import {
   type MinorUnits,
   renderHledger,
 } from '../ledger/index.ts';
+import { neutraliseFormula } from '../mapping/index.ts';
 
 export type JournalFileFormat = 'csv' | 'json' | 'hledger';
 export const JOURNAL_FILE_FORMATS: readonly JournalFileFormat[] = ['csv', 'json', 'hledger'];
@@ -192,11 +193,10 @@ export const CSV_COLUMNS = [
 
 /**
  * A spreadsheet treats a cell starting with = + - @ (and, in some, tab or CR) as a formula; a leading
- * apostrophe makes it text. Lines never carry negative amounts, so no number is altered by this.
+ * apostrophe makes it text (mapping's `neutraliseFormula`: one rule for every CSV Crosswalk writes).
+ * A plain number such as `-12.50` is left a number.
  */
-export function neutraliseCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
+export const neutraliseCell = neutraliseFormula;
 
 /** RFC 4180: quoted when it holds a comma, quote, CR or LF; quotes doubled. */
 function csvCell(value: string): string {

@@ -25,6 +25,8 @@ export interface FakeErp {
   readonly url: string;
   /** Every request that reached the ERP, in arrival order. */
   readonly requests: ErpRequest[];
+  /** The body and headers of every request, as received (the PHI canary test reads them). */
+  readonly received: string[];
   /** Documents the ERP booked, in order (each id once when it honours idempotency keys). */
   readonly booked: { id: string; kind: string; batchId: string | null }[];
   mode: ErpMode;
@@ -40,6 +42,7 @@ export async function startFakeErp(options: { honoursIdempotencyKey: boolean }):
   const erp: FakeErp = {
     url: '',
     requests: [],
+    received: [],
     booked: [],
     mode: { kind: 'ok' },
     async down() {
@@ -87,6 +90,7 @@ export async function startFakeErp(options: { honoursIdempotencyKey: boolean }):
       const key = String(req.headers['idempotency-key'] ?? '');
       const kind = String(req.headers['x-crosswalk-document-kind'] ?? '');
       const body = Buffer.concat(chunks).toString('utf8');
+      erp.received.push(`${JSON.stringify(req.headers)}\n${req.url ?? ''}\n${body}`);
       const mode = erp.mode;
       const log = (answered: string) =>
         erp.requests.push({ idempotencyKey: key, kind, at: Date.now(), answered });

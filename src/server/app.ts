@@ -21,11 +21,15 @@ import { systemRoutes } from './system.ts';
 
 export interface AppDeps {
   readonly store: Store;
+  /** Serve HTTPS with this certificate and key instead of plain HTTP. */
+  readonly https?: { readonly cert: Buffer; readonly key: Buffer };
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly version: string;
   /** The apply stage's token key, for replays from /api/exceptions (without it they answer 409). */
   readonly tokenKey?: Uint8Array;
+  /** Earlier keys of the token ring, newest first (apply/token-link.ts). */
+  readonly earlierTokenKeys?: readonly Uint8Array[];
   /** Largest request body accepted before parsing, in bytes. */
   readonly bodyLimitBytes?: number;
   /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
@@ -48,6 +52,8 @@ export interface ErrorBody {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
+    // Fastify types an HTTPS instance apart; the routes and hooks are the same either way.
+    ...((deps.https ? { https: { cert: deps.https.cert, key: deps.https.key } } : {}) as object),
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
     // Our own onResponse hook logs route templates; Fastify's request lines would log raw URLs.
@@ -118,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: '/api',
     store: deps.store,
     ...(deps.tokenKey ? { tokenKey: deps.tokenKey } : {}),
+    ...(deps.earlierTokenKeys ? { earlierTokenKeys: deps.earlierTokenKeys } : {}),
   });
   await app.register(smartTokenRoutes, { store: deps.store, publicUrl: deps.publicUrl ?? null });
   await app.register(fhirRoutes, {

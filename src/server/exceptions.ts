@@ -125,8 +125,9 @@ interface ListQuery {
 export const exceptionRoutes: FastifyPluginAsync<{
   store: Store;
   tokenKey?: Uint8Array;
+  earlierTokenKeys?: readonly Uint8Array[];
   clock?: () => Date;
-}> = async (app, { store, tokenKey, clock = () => new Date() }) => {
+}> = async (app, { store, tokenKey, earlierTokenKeys = [], clock = () => new Date() }) => {
   app.addSchema({
     $id: 'Error',
     type: 'object',
@@ -140,7 +141,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
         reason: 'this server was started without the token key the apply stage uses',
       });
     }
-    return { store, tokenKey, clock };
+    return { store, tokenKey, earlierTokenKeys, clock };
   };
   const act = async (req: FastifyRequest<{ Params: { id: string } }>, command: Command, dueAt?: string) => {
     const r = await actOnException(

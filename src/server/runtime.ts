@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { Applier, loadTokenKey } from '../apply/index.ts';
+import { Applier, loadTokenKeys } from '../apply/index.ts';
 import { type ApplyStage, ApplyThread } from '../apply/thread.ts';
 import type { Config, MllpInterfaceConfig } from '../config/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
@@ -55,7 +55,11 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const store = await openStore(config.databaseUrl, { poolMax: config.dbPoolMax });
+  const tokenKeys = loadTokenKeys(config.tokenKeyFile);
+  const store = await openStore(config.databaseUrl, {
+    poolMax: config.dbPoolMax,
+    rawKeyRingFile: config.rawKeyRingFile,
+  });
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];
   let applier: ApplyStage | undefined;
@@ -66,12 +70,15 @@ export async function startServer(options: StartOptions): Promise<Running> {
       if (applied.length > 0) logger.info({ applied: applied.map((m) => m.id) }, 'migrations applied');
     }
     await assertMigrated(store);
+    const httpTls = tlsFiles(config, 'HTTP');
     app = await buildApp({
+      ...(httpTls ? { https: { cert: readPem(httpTls.certFile), key: readPem(httpTls.keyFile) } } : {}),
       store,
       logger,
       metrics,
       version: options.version,
-      tokenKey: loadTokenKey(config.tokenKeyFile),
+      tokenKey: tokenKeys.current,
+      earlierTokenKeys: tokenKeys.earlier,
       publicUrl: config.publicUrl === '' ? null : config.publicUrl,
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
@@ -82,7 +89,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
       throw listenError(e, 'HTTP', config.httpHost, config.httpPort);
     }
     deliverer = await startDeliverer({ store, config, logger, metrics });
-    const tokenKey = loadTokenKey(config.tokenKeyFile);
+    const tokenKey = tokenKeys.current;
     const measured = applierMetrics(metrics, logger);
     const delivery = deliverer;
     // A batch that posted may have queued documents: the deliverer looks at once instead of at its next poll.
@@ -98,12 +105,20 @@ export async function startServer(options: StartOptions): Promise<Running> {
         ? await ApplyThread.start({
             databaseUrl: config.databaseUrl,
             poolMax: config.dbPoolMax,
+            rawKeyRingFile: config.rawKeyRingFile,
             tokenKey,
+            earlierTokenKeys: tokenKeys.earlier,
             batchSize: config.applyBatchSize,
             ...hooks,
             onExit: (code) => logger.error({ code }, 'apply thread ended unexpectedly; restart the process'),
           })
-        : new Applier({ store, tokenKey, batchSize: config.applyBatchSize, ...hooks });
+        : new Applier({
+            store,
+            tokenKey,
+            earlierTokenKeys: tokenKeys.earlier,
+            batchSize: config.applyBatchSize,
+            ...hooks,
+          });
     const observer = inboxMetrics(metrics);
     const inbox = new Inbox({
       repository: new InboxRepository(store),
@@ -144,7 +159,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
-  const httpUrl = `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
+  const scheme = config.httpTlsCertFile !== '' ? 'https' : 'http';
+  const httpUrl = `${scheme}://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${port}`;
   const mllpAddress = `${mllp[0]!.host}:${mllp[0]!.port}`;
   const theApplier = applier!;
   if (theApplier instanceof Applier) theApplier.start();
@@ -223,8 +239,25 @@ function inboxMetrics(metrics: Metrics) {
 
 /** The configured interfaces, or the default one on CROSSWALK_MLLP_HOST:PORT; names and ports must differ. */
 function mllpInterfacesOf(config: Config): MllpInterfaceConfig[] {
-  const list =
-    config.mllpInterfaces.length > 0 ? config.mllpInterfaces : [{ name: 'mllp', port: config.mllpPort }];
+  const tls = tlsFiles(config, 'MLLP');
+  const list: MllpInterfaceConfig[] =
+    config.mllpInterfaces.length > 0
+      ? config.mllpInterfaces
+      : [
+          {
+            name: 'mllp',
+            port: config.mllpPort,
+            ...(tls
+              ? {
+                  tls: {
+                    keyFile: tls.keyFile,
+                    certFile: tls.certFile,
+                    ...(config.mllpTlsCaFile ? { caFile: config.mllpTlsCaFile } : {}),
+                  },
+                }
+              : {}),
+          },
+        ];
   const names = new Set<string>();
   const ports = new Set<number>();
   for (const i of list) {
@@ -246,6 +279,41 @@ function mllpInterfacesOf(config: Config): MllpInterfaceConfig[] {
   return list;
 }
 
+/** The certificate and key files of a listener, both or neither (a half-configured TLS is refused). */
+function tlsFiles(config: Config, listener: 'HTTP' | 'MLLP'): { certFile: string; keyFile: string } | null {
+  const [certFile, keyFile] =
+    listener === 'HTTP'
+      ? [config.httpTlsCertFile, config.httpTlsKeyFile]
+      : [config.mllpTlsCertFile, config.mllpTlsKeyFile];
+  if (certFile === '' && keyFile === '') {
+    if (listener === 'MLLP' && config.mllpTlsCaFile !== '') {
+      throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+        setting: 'CROSSWALK_MLLP_TLS_CA_FILE',
+        reason: 'needs CROSSWALK_MLLP_TLS_CERT_FILE and CROSSWALK_MLLP_TLS_KEY_FILE',
+      });
+    }
+    return null;
+  }
+  if (certFile === '' || keyFile === '') {
+    throw new CrosswalkError('CW_ERR_CONFIG_INVALID', {
+      setting: `CROSSWALK_${listener}_TLS_${certFile === '' ? 'CERT' : 'KEY'}_FILE`,
+      reason: `set both CROSSWALK_${listener}_TLS_CERT_FILE and CROSSWALK_${listener}_TLS_KEY_FILE, or neither`,
+    });
+  }
+  return { certFile, keyFile };
+}
+
+function readPem(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CrosswalkError('CW_ERR_CONFIG_FILE', {
+      path,
+      reason: (e as NodeJS.ErrnoException).code ?? 'unreadable',
+    });
+  }
+}
+
 function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
   const read = (path: string) => {
     try {
@@ -260,7 +328,8 @@ function readTls(t: NonNullable<MllpInterfaceConfig['tls']>): MllpTlsOptions {
   return {
     key: read(t.keyFile),
     cert: read(t.certFile),
-    ...(t.caFile ? { ca: read(t.caFile) } : {}),
+    // A CA for client certificates means they are required: a client without one signed by it is refused.
+    ...(t.caFile ? { ca: read(t.caFile), requestClientCert: true } : {}),
     ...(t.allowedClientFingerprints ? { allowedClientFingerprints: t.allowedClientFingerprints } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { JournalEntry, JournalLine, ReasonCode, Side } from '../ledger/index.ts';
+import { openRaw } from './inbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue } from './port.ts';
-import { asBigInt, asBytes, asNumber, asOptionalString } from './values.ts';
+import { asBigInt, asNumber, asOptionalString } from './values.ts';
 
 export interface TrialBalanceRow {
   readonly entity: string;
@@ -308,7 +309,7 @@ export interface OpenExceptionSource {
 export async function openExceptionSources(db: SqlExecutor): Promise<OpenExceptionSource[]> {
   const rows = await db.query(
     `SELECT x.id, x.reason_code, x.message_id, ev.entity AS event_entity, ev.occurred_at AS event_occurred_at,
-            CASE WHEN ev.id IS NULL THEN m.raw ELSE NULL END AS raw
+            CASE WHEN ev.id IS NULL THEN m.raw ELSE NULL END AS raw, m.content_sha256, m.raw_key_id
      FROM exceptions x
      LEFT JOIN canonical_events ev ON ev.id = x.event_id
      LEFT JOIN inbound_messages m ON m.id = x.message_id
@@ -320,6 +321,9 @@ export async function openExceptionSources(db: SqlExecutor): Promise<OpenExcepti
     messageId: r['message_id'] === null ? null : asBigInt(r['message_id']),
     eventEntity: asOptionalString(r['event_entity']),
     eventOccurredAt: asOptionalString(r['event_occurred_at']),
-    raw: r['raw'] === null || r['raw'] === undefined ? null : asBytes(r['raw']),
+    raw:
+      r['raw'] === null || r['raw'] === undefined
+        ? null
+        : openRaw(db, 'inbound_messages', { ...r, id: r['message_id'] }),
   }));
 }

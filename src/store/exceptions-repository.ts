@@ -17,11 +17,18 @@ import {
 import { documentsForBatch } from '../outbox/documents.ts';
 import { appendAudit } from './audit-repository.ts';
 import { fromRows, insertRows } from './bulk.ts';
+import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue, Store } from './port.ts';
-import { recordFlags, recordStewardship, saveEntries, storedMessageOf } from './posting-repository.ts';
-import { asBigInt, asBool, asBytes, asNumber, asOptionalString } from './values.ts';
+import {
+  recordFlags,
+  recordStewardship,
+  STORED_MESSAGE_COLUMNS_M,
+  saveEntries,
+  storedMessageOf,
+} from './posting-repository.ts';
+import { asBigInt, asBool, asNumber, asOptionalString } from './values.ts';
 
 /**
  * The exception work-queue in the database: reading it with filters, recording what people decide
@@ -318,10 +325,13 @@ export async function revisionsOf(db: SqlExecutor, exceptionId: bigint): Promise
 
 /** The bytes of a revision. */
 export async function revisionBytes(db: SqlExecutor, id: bigint): Promise<Buffer> {
-  const rows = await db.query('SELECT raw FROM message_revisions WHERE id = ?', [id]);
+  const rows = await db.query(
+    'SELECT id, content_sha256, raw, raw_key_id FROM message_revisions WHERE id = ?',
+    [id],
+  );
   if (!rows[0])
     throw new CrosswalkError('CW_ERR_API_NOT_FOUND', { what: 'message revision', id: String(id) });
-  return asBytes(rows[0]['raw']);
+  return openRaw(db, 'message_revisions', rows[0]);
 }
 
 export async function insertRevision(
@@ -338,16 +348,18 @@ export async function insertRevision(
     at: string;
   },
 ): Promise<bigint> {
+  const contentSha256 = createHash('sha256').update(r.raw).digest('hex');
+  const sealed = tx.rawCipher.seal('message_revisions', contentSha256, r.raw);
   const rows = await tx.query<{ id: unknown }>(
     `INSERT INTO message_revisions (message_id, exception_id, based_on, raw, content_sha256, edits, reason,
-       needs_approval, edited_by, edited_at, status, decided_by, decided_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) RETURNING id`,
+       needs_approval, edited_by, edited_at, status, decided_by, decided_at, raw_key_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) RETURNING id`,
     [
       r.messageId,
       r.exceptionId,
       r.basedOn,
-      r.raw,
-      createHash('sha256').update(r.raw).digest('hex'),
+      sealed.bytes,
+      contentSha256,
       JSON.stringify(r.edits),
       r.reason,
       r.needsApproval,
@@ -355,6 +367,7 @@ export async function insertRevision(
       r.at,
       r.needsApproval ? 'pending' : 'approved',
       r.needsApproval ? null : r.at,
+      sealed.keyId,
     ],
   );
   return asBigInt(rows[0]!.id);
@@ -394,13 +407,13 @@ export async function failedMessageOf(
 ): Promise<{ message: StoredMessage; state: string } | null> {
   const lock = tx.capabilities.concurrentWriters ? ' FOR UPDATE OF o' : '';
   const rows = await tx.query(
-    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw, o.state
+    `SELECT ${STORED_MESSAGE_COLUMNS_M}, o.state
      FROM message_outcomes o JOIN inbound_messages m ON m.id = o.message_id
      WHERE o.exception_id = ?${lock}`,
     [exceptionId],
   );
   const r = rows[0];
-  return r ? { message: storedMessageOf(r), state: String(r['state']) } : null;
+  return r ? { message: storedMessageOf(tx, r), state: String(r['state']) } : null;
 }
 
 type AppliedPlan = Extract<MessagePlan, { kind: 'applied' }>;

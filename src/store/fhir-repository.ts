@@ -10,26 +10,51 @@ import type {
   StoredResource,
 } from '../fhir/index.ts';
 import { insertRows } from './bulk.ts';
+import { openRaw } from './inbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue, Store } from './port.ts';
-import { asBytes, asNumber } from './values.ts';
+import { asNumber } from './values.ts';
 
 /**
  * The FHIR resource store on both engines (tables of migration 0006). Writes are set-based: a Bundle of
  * a hundred resources is a handful of multi-row statements, not hundreds of round trips.
  */
 
-const SELECT_RESOURCE = `SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content_sha256, v.resource
+const SELECT_RESOURCE = `SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.content_sha256, v.resource,
+    v.resource_key_id
   FROM fhir_resources r
   JOIN fhir_resource_versions v ON v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id`;
 
-function storedOf(r: Row): StoredResource {
+/**
+ * A resource version's JSON is sealed like a raw message (store/raw-cipher.ts), bound to its
+ * type, id and version; the text column holds base64 of the sealed bytes. The hash the cipher binds is
+ * that identity's, since a version row has no content hash of its own.
+ */
+const versionIdentity = (type: string, id: string, versionId: unknown) =>
+  `${type}/${id}/_history/${String(versionId)}`;
+
+function openResource(db: SqlExecutor, r: Row): string {
+  const keyId = r['resource_key_id'];
+  if (keyId === null || keyId === undefined) return String(r['resource']);
+  const identity = versionIdentity(String(r['resource_type']), String(r['id']), r['version_id']);
+  return db.rawCipher
+    .open(
+      'fhir_resource_versions',
+      identity,
+      identity,
+      String(keyId),
+      Buffer.from(String(r['resource']), 'base64'),
+    )
+    .toString('utf8');
+}
+
+function storedOf(db: SqlExecutor, r: Row): StoredResource {
   return {
     resourceType: String(r['resource_type']),
     id: String(r['id']),
     versionId: asNumber(r['version_id']),
     lastUpdated: String(r['last_updated']),
     contentHash: String(r['content_sha256'] ?? ''),
-    resource: JSON.parse(String(r['resource'])) as FhirResource,
+    resource: JSON.parse(openResource(db, r)) as FhirResource,
   };
 }
 
@@ -113,7 +138,7 @@ async function search(db: SqlExecutor, plan: SearchPlan, withTotal: boolean): Pr
     `${SELECT_RESOURCE} WHERE ${sql} ORDER BY r.last_updated, r.id LIMIT ${Math.max(0, Math.floor(plan.count))} OFFSET ${Math.max(0, Math.floor(plan.offset))}`,
     params,
   );
-  const resources = rows.map(storedOf);
+  const resources = rows.map((r) => storedOf(db, r));
   let total = plan.offset + resources.length;
   if (withTotal && (resources.length === plan.count || plan.offset > 0)) {
     const n = await db.query<{ n: unknown }>(
@@ -140,7 +165,7 @@ async function current(db: SqlExecutor, keys: readonly string[]): Promise<Map<st
       })
       .join(' OR ');
     for (const r of await db.query(`${SELECT_RESOURCE} WHERE ${cond}`, params)) {
-      const s = storedOf(r);
+      const s = storedOf(db, r);
       out.set(`${s.resourceType}/${s.id}`, s);
     }
   }
@@ -151,13 +176,18 @@ async function save(db: SqlExecutor, writes: readonly FhirWrite[]): Promise<void
   await insertRows(
     db,
     'fhir_resource_versions',
-    writes.map((w) => ({
-      resourceType: w.stored.resourceType,
-      id: w.stored.id,
-      versionId: w.stored.versionId,
-      lastUpdated: w.stored.lastUpdated,
-      resource: w.json,
-    })),
+    writes.map((w) => {
+      const identity = versionIdentity(w.stored.resourceType, w.stored.id, w.stored.versionId);
+      const sealed = db.rawCipher.seal('fhir_resource_versions', identity, Buffer.from(w.json, 'utf8'));
+      return {
+        resourceType: w.stored.resourceType,
+        id: w.stored.id,
+        versionId: w.stored.versionId,
+        lastUpdated: w.stored.lastUpdated,
+        resource: sealed.bytes.toString('base64'),
+        resourceKeyId: sealed.keyId,
+      };
+    }),
   );
   // The last version of each resource is its current one (a Bundle may write one resource twice).
   const last = new Map<string, FhirWrite>();
@@ -219,13 +249,22 @@ async function save(db: SqlExecutor, writes: readonly FhirWrite[]): Promise<void
               receivedAt: w.inbound.receivedAt,
               contentSha256: w.inbound.contentSha256,
               sizeBytes: w.inbound.raw.length,
-              raw: w.inbound.raw,
+              ...sealedInbound(db, w.inbound.contentSha256, w.inbound.raw),
               ack: w.inbound.ack,
               ackCode: w.inbound.ackCode,
             },
           ],
     ),
   );
+}
+
+function sealedInbound(
+  db: SqlExecutor,
+  contentSha256: string,
+  raw: Buffer,
+): { raw: Buffer; rawKeyId: string } {
+  const s = db.rawCipher.seal('inbound_messages', contentSha256, raw);
+  return { raw: s.bytes, rawKeyId: s.keyId };
 }
 
 async function inboundRaw(
@@ -237,10 +276,10 @@ async function inboundRaw(
   for (let i = 0; i < controlIds.length; i += KEYS_PER_STATEMENT) {
     const chunk = controlIds.slice(i, i + KEYS_PER_STATEMENT);
     const rows = await db.query(
-      `SELECT control_id, raw FROM inbound_messages WHERE sender = ? AND control_id IN (${chunk.map(() => '?').join(', ')})`,
+      `SELECT id, control_id, content_sha256, raw, raw_key_id FROM inbound_messages WHERE sender = ? AND control_id IN (${chunk.map(() => '?').join(', ')})`,
       [sender, ...chunk],
     );
-    for (const r of rows) out.set(String(r['control_id']), asBytes(r['raw']));
+    for (const r of rows) out.set(String(r['control_id']), openRaw(db, 'inbound_messages', r));
   }
   return out;
 }
@@ -267,11 +306,11 @@ export class FhirRepository implements FhirStorePort {
 
   async vread(resourceType: string, id: string, versionId: number): Promise<StoredResource | null> {
     const rows = await this.store.query(
-      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, '' AS content_sha256, v.resource
+      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, '' AS content_sha256, v.resource, v.resource_key_id
        FROM fhir_resource_versions v WHERE v.resource_type = ? AND v.id = ? AND v.version_id = ?`,
       [resourceType, id, versionId],
     );
-    return rows[0] ? storedOf(rows[0]) : null;
+    return rows[0] ? storedOf(this.store, rows[0]) : null;
   }
 
   search(plan: SearchPlan): Promise<SearchPage> {

@@ -1,4 +1,5 @@
 import type { Row, SqlExecutor, Store } from './port.ts';
+import type { SealedBody } from './raw-cipher.ts';
 import {
   INBOUND_COLUMNS,
   POSTGRES_INSERT_INBOUND_BATCH,
@@ -77,9 +78,11 @@ function outcomeFor(
 async function storeBatchSqlite(
   tx: SqlExecutor,
   batch: readonly InboundCandidate[],
+  bodies: readonly SealedBody[],
 ): Promise<StoreOutcome[]> {
   const out: StoreOutcome[] = [];
-  for (const c of batch) {
+  for (const [i, c] of batch.entries()) {
+    const sealed = bodies[i]!;
     const rows = await tx.query<{ id: unknown }>(SQLITE_INSERT_INBOUND, [
       c.interfaceName,
       c.orderingKey,
@@ -89,9 +92,10 @@ async function storeBatchSqlite(
       c.receivedAt,
       c.contentSha256,
       c.raw.length,
-      c.raw,
+      sealed.bytes,
       c.ack,
       c.ackCode,
+      sealed.keyId,
     ]);
     if (rows[0]) {
       out.push({ kind: 'stored', id: asBigInt(rows[0].id) });
@@ -113,6 +117,7 @@ const keyOf = (sender: unknown, controlId: unknown) => `${String(sender)}\u0000$
 async function storeBatchPostgres(
   tx: SqlExecutor,
   batch: readonly InboundCandidate[],
+  sealed: readonly SealedBody[],
 ): Promise<StoreOutcome[]> {
   const inserted = await tx.query<{ id: unknown; sender: unknown; control_id: unknown }>(
     POSTGRES_INSERT_INBOUND_BATCH,
@@ -125,9 +130,10 @@ async function storeBatchPostgres(
       batch.map((c) => c.receivedAt),
       batch.map((c) => c.contentSha256),
       batch.map((c) => c.raw.length),
-      batch.map((c) => c.raw),
+      sealed.map((s) => s.bytes),
       batch.map((c) => c.ack),
       batch.map((c) => c.ackCode),
+      sealed.map((s) => s.keyId),
     ],
   );
   const insertedIds = new Map(inserted.map((r) => [keyOf(r.sender, r.control_id), asBigInt(r.id)]));
@@ -165,6 +171,20 @@ async function storeBatchPostgres(
   return out as StoreOutcome[];
 }
 
+/**
+ * The plaintext body of a row read with its `id`, `content_sha256`, `raw` and `raw_key_id` (tables
+ * inbound_messages, inbound_rejections, message_revisions).
+ */
+export function openRaw(db: SqlExecutor, table: string, r: Row): Buffer {
+  return db.rawCipher.open(
+    table,
+    String(r['id']),
+    String(r['content_sha256']),
+    asOptionalString(r['raw_key_id']),
+    asBytes(r['raw']),
+  );
+}
+
 function summary(r: Row): InboundSummary {
   return {
     id: asBigInt(r['id']),
@@ -189,10 +209,12 @@ export class InboxRepository {
    */
   storeBatch(batch: readonly InboundCandidate[]): Promise<StoreOutcome[]> {
     if (batch.length === 0) return Promise.resolve([]);
+    // Sealed before the transaction: on SQLite the write lock is held for the inserts only.
+    const sealed = batch.map((c) => this.store.rawCipher.seal('inbound_messages', c.contentSha256, c.raw));
     return this.store.transaction((tx) =>
       this.store.capabilities.dialect === 'postgres'
-        ? storeBatchPostgres(tx, batch)
-        : storeBatchSqlite(tx, batch),
+        ? storeBatchPostgres(tx, batch, sealed)
+        : storeBatchSqlite(tx, batch, sealed),
     );
   }
 
@@ -200,10 +222,11 @@ export class InboxRepository {
     if (rejections.length === 0) return;
     await this.store.transaction(async (tx) => {
       for (const r of rejections) {
+        const sealed = tx.rawCipher.seal('inbound_rejections', r.contentSha256, r.raw);
         await tx.execute(
           `INSERT INTO inbound_rejections (interface_name, sender, control_id, message_type, received_at, content_sha256,
-             size_bytes, raw, reason_code, reason, ack, ack_code, existing_message_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             size_bytes, raw, reason_code, reason, ack, ack_code, existing_message_id, raw_key_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
             r.interfaceName,
             r.sender,
@@ -212,12 +235,13 @@ export class InboxRepository {
             r.receivedAt,
             r.contentSha256,
             r.raw.length,
-            r.raw,
+            sealed.bytes,
             r.reasonCode,
             r.reason,
             r.ack,
             r.ackCode,
             r.existingMessageId,
+            sealed.keyId,
           ],
         );
       }
@@ -243,7 +267,7 @@ export class InboxRepository {
     return {
       ...summary(r),
       contentSha256: String(r['content_sha256']),
-      raw: asBytes(r['raw']),
+      raw: openRaw(this.store, 'inbound_messages', r),
       ack: asBytes(r['ack']),
     };
   }

@@ -1,10 +1,13 @@
 import type { Store } from './port.ts';
 import { PostgresStore } from './postgres.ts';
+import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
 import { type DatabaseTarget, parseDatabaseUrl } from './target.ts';
 
 export interface OpenStoreOptions {
   readonly poolMax?: number;
+  /** The key ring that seals stored message bodies (CROSSWALK_RAW_KEY_RING_FILE); default: the embedded default's. */
+  readonly rawKeyRingFile?: string;
 }
 
 /** Opens the store a database URL names and checks that it answers. */
@@ -13,10 +16,11 @@ export async function openStore(
   options: OpenStoreOptions = {},
 ): Promise<Store> {
   const target = typeof url === 'string' ? parseDatabaseUrl(url) : url;
+  const rawCipher = RawCipher.fromFile(options.rawKeyRingFile ?? DEFAULT_RAW_KEY_RING_FILE);
   const store: Store =
     target.engine === 'sqlite'
-      ? new SqliteStore(target.path)
-      : new PostgresStore(target.url, { display: target.display, poolMax: options.poolMax ?? 10 });
+      ? new SqliteStore(target.path, { rawCipher })
+      : new PostgresStore(target.url, { display: target.display, poolMax: options.poolMax ?? 10, rawCipher });
   try {
     await store.ping();
   } catch (e) {

@@ -9,6 +9,8 @@
  * engines and are always read with `asBigInt`.
  */
 
+import type { RawCipher } from './raw-cipher.ts';
+
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Capabilities {
@@ -28,6 +30,8 @@ export type Row = Record<string, unknown>;
 
 export interface SqlExecutor {
   readonly capabilities: Capabilities;
+  /** Seals and opens the stored message bodies that carry patient data (see raw-cipher.ts). */
+  readonly rawCipher: RawCipher;
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ rowsAffected: number }>;
   /** Runs statements separated by semicolons, with no parameters (DDL, migrations). */

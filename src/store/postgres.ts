@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { CrosswalkError } from '../errors/index.ts';
 import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 
 /** Arbitrary but fixed: the advisory-lock key every Crosswalk process uses for migrations. */
 const MIGRATION_LOCK_KEY = 0x43_57_4d_49_47n; // 'CWMIG'
@@ -65,11 +66,16 @@ export interface PostgresOptions {
   readonly poolMax?: number;
   readonly display?: string;
   readonly connectTimeoutMs?: number;
+  /** Seals stored message bodies; default: the key ring file of the embedded default, read on first use. */
+  readonly rawCipher?: RawCipher;
 }
 
 class ClientExecutor implements SqlExecutor {
   readonly capabilities = CAPABILITIES;
-  constructor(private readonly client: pg.PoolClient) {}
+  constructor(
+    private readonly client: pg.PoolClient,
+    readonly rawCipher: RawCipher,
+  ) {}
   async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return (await this.client.query(toPg(sql), bind(params))).rows as T[];
   }
@@ -88,10 +94,12 @@ class ClientExecutor implements SqlExecutor {
 export class PostgresStore implements Store {
   readonly capabilities = CAPABILITIES;
   readonly target: string;
+  readonly rawCipher: RawCipher;
   private readonly pool: pg.Pool;
 
   constructor(url: string, options: PostgresOptions = {}) {
     this.target = options.display ?? 'postgres';
+    this.rawCipher = options.rawCipher ?? RawCipher.fromFile(DEFAULT_RAW_KEY_RING_FILE);
     this.pool = new pg.Pool({
       connectionString: url,
       // Two at least: withMigrationLock holds one connection while the migration runs on another.
@@ -146,7 +154,7 @@ export class PostgresStore implements Store {
       throw unreachable(this.target, e);
     }
     try {
-      return await fn(new ClientExecutor(client));
+      return await fn(new ClientExecutor(client, this.rawCipher));
     } finally {
       client.release();
     }
@@ -162,7 +170,7 @@ export class PostgresStore implements Store {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new ClientExecutor(client));
+      const result = await fn(new ClientExecutor(client, this.rawCipher));
       await client.query('COMMIT');
       return result;
     } catch (e) {

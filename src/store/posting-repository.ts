@@ -11,11 +11,12 @@ import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } 
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
 import { fromRows, insertRows } from './bulk.ts';
+import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { recordLatePostings } from './late-postings.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
-import { asBigInt, asBytes } from './values.ts';
+import { asBigInt } from './values.ts';
 
 // --- fiscal periods -------------------------------------------------------------------------------
 
@@ -221,22 +222,29 @@ export async function nextMessages(
   limit: number,
 ): Promise<StoredMessage[]> {
   const rows = await tx.query(
-    `SELECT id, ordering_key, interface_name, sender, control_id, received_at, raw FROM inbound_messages
+    `SELECT ${STORED_MESSAGE_COLUMNS} FROM inbound_messages
      WHERE ordering_key = ? AND id > ? ORDER BY id LIMIT ${Math.max(1, Math.floor(limit))}`,
     [key, after],
   );
-  return rows.map(storedMessageOf);
+  return rows.map((r) => storedMessageOf(tx, r));
 }
 
-/** An inbound_messages row (id, ordering_key, sender, control_id, received_at, raw) as the apply stage reads it. */
-export function storedMessageOf(r: Row): StoredMessage {
+/** The inbound_messages columns `storedMessageOf` reads (prefix `m.` where the query joins). */
+export const STORED_MESSAGE_COLUMNS =
+  'id, ordering_key, interface_name, sender, control_id, received_at, content_sha256, raw, raw_key_id';
+export const STORED_MESSAGE_COLUMNS_M = STORED_MESSAGE_COLUMNS.split(', ')
+  .map((c) => `m.${c}`)
+  .join(', ');
+
+/** An inbound_messages row (STORED_MESSAGE_COLUMNS) as the apply stage reads it, its body opened. */
+export function storedMessageOf(db: SqlExecutor, r: Row): StoredMessage {
   return {
     id: asBigInt(r['id']),
     orderingKey: String(r['ordering_key']),
     sender: String(r['sender']),
     controlId: String(r['control_id']),
     receivedAt: String(r['received_at']),
-    raw: asBytes(r['raw']),
+    raw: openRaw(db, 'inbound_messages', r),
     ...(typeof r['interface_name'] === 'string' ? { interfaceName: r['interface_name'] } : {}),
   };
 }

@@ -3,7 +3,7 @@ import type { PostedEvent, PostedFacts } from '../apply/replay.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalEntryOf, journalLineOf } from './books-queries.ts';
 import type { SqlExecutor } from './port.ts';
-import { storedMessageOf } from './posting-repository.ts';
+import { STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
 import { asBigInt } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
@@ -13,12 +13,12 @@ export async function processedMessagesBetween(
   to: string,
 ): Promise<StoredMessage[]> {
   const rows = await db.query(
-    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw
+    `SELECT ${STORED_MESSAGE_COLUMNS_M}
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [from, to],
   );
-  return rows.map(storedMessageOf);
+  return rows.map((r) => storedMessageOf(db, r));
 }
 
 /**
@@ -49,12 +49,12 @@ export async function processedMessagesIn(
   lastId: bigint,
 ): Promise<StoredMessage[]> {
   const rows = await db.query(
-    `SELECT m.id, m.ordering_key, m.interface_name, m.sender, m.control_id, m.received_at, m.raw
+    `SELECT ${STORED_MESSAGE_COLUMNS_M}
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.id >= ? AND m.id <= ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [firstId, lastId, from, to],
   );
-  return rows.map(storedMessageOf);
+  return rows.map((r) => storedMessageOf(db, r));
 }
 
 /**

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CrosswalkError } from '../errors/index.ts';
 import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { type WriterLock, writerLockFor } from './writer-lock.ts';
 
 type Statement = Database.Statement<unknown[], unknown>;
@@ -29,6 +30,8 @@ const STATEMENT_CACHE_MAX = 256;
 export interface SqliteOptions {
   /** Milliseconds a writer waits for another process's write lock before failing. */
   readonly busyTimeoutMs?: number;
+  /** Seals stored message bodies; default: the key ring file of the embedded default, read on first use. */
+  readonly rawCipher?: RawCipher;
 }
 
 /**
@@ -40,6 +43,7 @@ export interface SqliteOptions {
 export class SqliteStore implements Store {
   readonly capabilities = CAPABILITIES;
   readonly target: string;
+  readonly rawCipher: RawCipher;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Statement>();
   private tail: Promise<unknown> = Promise.resolve();
@@ -48,6 +52,7 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.target = `sqlite:${path}`;
+    this.rawCipher = options.rawCipher ?? RawCipher.fromFile(DEFAULT_RAW_KEY_RING_FILE);
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
@@ -114,6 +119,7 @@ export class SqliteStore implements Store {
   private executor(): SqlExecutor {
     return {
       capabilities: this.capabilities,
+      rawCipher: this.rawCipher,
       query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
         this.runQuery<T>(sql, params),
       execute: async (sql: string, params: readonly SqlValue[] = []) => this.runExecute(sql, params),

@@ -11,6 +11,7 @@ import { after, describe } from 'node:test';
 import pg from 'pg';
 import type { Dialect, Store } from './port.ts';
 import { PostgresStore } from './postgres.ts';
+import type { RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
 
 export const TEST_POSTGRES_URL =
@@ -40,7 +41,9 @@ if (postgresProblem && !mandatory) {
 export interface EngineUnderTest {
   readonly dialect: Dialect;
   /** A new, empty, isolated store and the CROSSWALK_DATABASE_URL that reaches it (for child processes). */
-  freshStore(): Promise<{ store: Store; url: string }>;
+  freshStore(options?: { rawCipher?: RawCipher }): Promise<{ store: Store; url: string }>;
+  /** Another store on an existing database (e.g. with another key ring), closed with the suite. */
+  reopen(url: string, options?: { rawCipher?: RawCipher }): Store;
   /** Only the URL of a new, empty database (the caller opens it, e.g. in a child process). */
   freshUrl(): Promise<string>;
 }
@@ -54,11 +57,14 @@ function sqliteEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
     async freshUrl() {
       return join(dir, `db-${++n}.sqlite`);
     },
-    async freshStore() {
+    async freshStore(options = {}) {
       const url = await this.freshUrl();
-      const store = new SqliteStore(url);
+      return { store: this.reopen(url, options), url };
+    },
+    reopen(url, options = {}) {
+      const store = new SqliteStore(url, options);
       opened.push(store);
-      return { store, url };
+      return store;
     },
     async cleanup() {
       await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
@@ -90,11 +96,14 @@ function postgresEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
       u.pathname = `/${name}`;
       return u.toString();
     },
-    async freshStore() {
+    async freshStore(options = {}) {
       const url = await this.freshUrl();
-      const store = new PostgresStore(url, { display: url, poolMax: 5 });
+      return { store: this.reopen(url, options), url };
+    },
+    reopen(url, options = {}) {
+      const store = new PostgresStore(url, { display: url, poolMax: 5, ...options });
       opened.push(store);
-      return { store, url };
+      return store;
     },
     async cleanup() {
       await Promise.all(opened.map((s) => s.close().catch(() => undefined)));

@@ -234,6 +234,8 @@ eachEngine('invariant checker', (engine) => {
       await tx.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = ?", [seq]);
     });
     const vs = (await verifyInvariants(store)).filter((v) => v.invariant === 'audit-chain');
-    assert.deepEqual(summary(vs), [`audit-chain: audit record ${seq}: record ${seq} is not what was written`]);
+    assert.deepEqual(summary(vs), [
+      `audit-chain: audit record ${seq}: record ${seq} is not what was written`,
+    ]);
   });
 });

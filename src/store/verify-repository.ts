@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { CrosswalkError } from '../errors/index.ts';
 import { verifyChain } from '../governance/index.ts';
 import type { Movement, Position } from '../inventory/index.ts';
 import {
@@ -23,8 +24,9 @@ import {
   violation,
 } from '../verify/index.ts';
 import { appendAudit, readAuditChain } from './audit-repository.ts';
-import type { Dialect, SqlExecutor, Store } from './port.ts';
-import { asBigInt, asBytes, asNumber, asOptionalString } from './values.ts';
+import { openRaw } from './inbox-repository.ts';
+import type { Dialect, Row, SqlExecutor, Store } from './port.ts';
+import { asBigInt, asNumber, asOptionalString } from './values.ts';
 
 /**
  * The invariant checker's store half: each check reads its facts and hands them to a pure check in
@@ -237,23 +239,39 @@ const HASHED: readonly { table: string; key: string }[] = [
   { table: 'message_revisions', key: 'id' },
 ];
 
+/**
+ * The SHA-256 of a row's plaintext body. A body that does not decrypt (altered ciphertext, one moved from
+ * another row, a key missing from the ring) cannot match any recorded hash: it is reported as the
+ * changed row it is, under a marker instead of a hash.
+ */
+function plaintextHash(db: SqlExecutor, table: string, r: Row): string {
+  try {
+    return createHash('sha256')
+      .update(openRaw(db, table, r))
+      .digest('hex');
+  } catch (e) {
+    if (e instanceof CrosswalkError) return `undecryptable (${e.code})`;
+    throw e;
+  }
+}
+
 async function hashViolations(db: SqlExecutor): Promise<Violation[]> {
   const out: Violation[] = [];
   for (const { table, key } of HASHED) {
     for (let after = 0n; ; ) {
       const rows = await db.query(
-        `SELECT ${key} AS k, content_sha256, raw FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${PAGE}`,
+        `SELECT ${key} AS id, content_sha256, raw, raw_key_id FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT ${PAGE}`,
         [after],
       );
       const facts: HashFact[] = rows.map((r) => ({
         table,
-        id: String(r['k']),
+        id: String(r['id']),
         recorded: String(r['content_sha256']),
-        actual: createHash('sha256').update(asBytes(r['raw'])).digest('hex'),
+        actual: plaintextHash(db, table, r),
       }));
       out.push(...checkHashes(facts));
       if (rows.length < PAGE) break;
-      after = asBigInt(rows.at(-1)!['k']);
+      after = asBigInt(rows.at(-1)!['id']);
     }
   }
   return out;

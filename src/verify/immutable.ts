@@ -33,7 +33,9 @@ export function checkHashes(facts: Iterable<HashFact>): Violation[] {
         violation(
           'immutable-changed',
           `${f.table} ${f.id}`,
-          `stored bytes hash to ${f.actual.slice(0, 16)}…, recorded ${f.recorded.slice(0, 16)}…`,
+          /^[0-9a-f]{64}$/.test(f.actual)
+            ? `stored bytes hash to ${f.actual.slice(0, 16)}…, recorded ${f.recorded.slice(0, 16)}…`
+            : `stored bytes are ${f.actual}, recorded hash ${f.recorded.slice(0, 16)}…`,
         ),
       );
   return out;

@@ -21,7 +21,7 @@ export function auditCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     const limit = Math.max(1, Math.min(10_000, Number(opts['limit']) || 50));
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       const records = await readAuditChain(store, limit);
       emit(Boolean(opts['json']), records, () =>
@@ -47,7 +47,7 @@ export function auditCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     const key = loadTokenKey(config.auditKeyFile);
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       const written = await writeAuditCheckpoint(store, key, config.auditCheckpointDir);
       if (!written) {
@@ -77,7 +77,7 @@ export function auditCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     const key = loadTokenKey(config.auditKeyFile);
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       const checkpoints = readCheckpointFiles(config.auditCheckpointDir);
       const v = verifyChain(await readAuditChain(store), checkpoints, key);

@@ -46,7 +46,7 @@ export function demoCommand(program: Command): void {
       }
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${target.path}${suffix}`, { force: true });
     }
-    const store = await openStore(target, { poolMax: 2 });
+    const store = await openStore(target, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     let loaded: boolean;
     try {
       await migrate(store);

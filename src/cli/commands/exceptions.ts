@@ -8,7 +8,7 @@ import {
   replayException,
   replayExceptions,
 } from '../../apply/exception-replay.ts';
-import { loadTokenKey } from '../../apply/index.ts';
+import { loadTokenKeys } from '../../apply/index.ts';
 import { CrosswalkError } from '../../errors/index.ts';
 import { ageHours, type Command as ExceptionCommand, parseEdit } from '../../exceptions/index.ts';
 import { exceptionDetail, exceptionView, parseStatuses } from '../../server/exceptions.ts';
@@ -305,9 +305,9 @@ export function exceptionsCommand(program: Command): void {
         reason: '--set corrects one message: give its exception id',
       });
     const config = configFrom(opts);
-    const tokenKey = loadTokenKey(config.tokenKeyFile);
+    const keys = loadTokenKeys(config.tokenKeyFile);
     await withMigratedStore(opts, async (store) => {
-      const deps = { store, tokenKey };
+      const deps = { store, tokenKey: keys.current, earlierTokenKeys: keys.earlier };
       if (given !== undefined && edits.length > 0) {
         const r = await proposeEdit(
           deps,
@@ -365,9 +365,9 @@ export function exceptionsCommand(program: Command): void {
     const id = exceptionId(given);
     const who = personOption(opts, 'as');
     const config = configFrom(opts);
-    const tokenKey = loadTokenKey(config.tokenKeyFile);
+    const keys = loadTokenKeys(config.tokenKeyFile);
     await withMigratedStore(opts, async (store) => {
-      const r = await approveEdit({ store, tokenKey }, id, who);
+      const r = await approveEdit({ store, tokenKey: keys.current, earlierTokenKeys: keys.earlier }, id, who);
       emit(Boolean(opts['json']), r, () =>
         [
           `approved corrected version ${r.revisionId} of exception ${id}`,

@@ -8,7 +8,7 @@ import { configFrom, withSettings } from '../settings-flags.ts';
 
 async function withStore<T>(opts: Record<string, unknown>, fn: (store: Store) => Promise<T>): Promise<T> {
   const config = configFrom(opts);
-  const store = await openStore(config.databaseUrl, { poolMax: 2 });
+  const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
   try {
     return await fn(store);
   } finally {

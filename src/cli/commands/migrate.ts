@@ -12,7 +12,7 @@ export function migrateCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       if (opts['status']) {
         const s = await schemaStatus(store);

@@ -45,7 +45,7 @@ export async function withMigratedStore<T>(
   fn: (store: Store) => Promise<T>,
 ): Promise<T> {
   const config = configFrom(opts);
-  const store = await openStore(config.databaseUrl, { poolMax: 2 });
+  const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
   try {
     await assertMigrated(store);
     return await fn(store);

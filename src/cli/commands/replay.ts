@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { staticContextFor } from '../../apply/applier.ts';
-import { loadTokenKey } from '../../apply/index.ts';
+import { loadTokenKeys } from '../../apply/index.ts';
 import type { ReplayReport } from '../../apply/replay.ts';
 import { replayCorrections } from '../../apply/replay-apply.ts';
 import { runReplay } from '../../apply/replay-run.ts';
@@ -103,11 +103,11 @@ export function replayCommand(program: Command): void {
         reason: '--apply needs --as NAME and --approved-by NAME',
       });
     }
-    const store = await openStore(config.databaseUrl, { poolMax: 2 });
+    const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
       const id = await releaseByPrefix(store, String(opts['release']));
       const release = (await loadRelease(store, id))!;
-      const tokenKey = loadTokenKey(config.tokenKeyFile);
+      const tokenKey = loadTokenKeys(config.tokenKeyFile).current;
       const at = new Date().toISOString();
       const report = await runReplay({
         store,

@@ -96,6 +96,8 @@ export function sendCommand(program: Command): void {
       'on a lost connection, reconnect and resend what got no ACK for this long',
       '0',
     )
+    .option('--tls', "connect with TLS, trusting the system's CAs (or --ca)")
+    .option('--ca <file>', 'connect with TLS, trusting this CA certificate (PEM); same as --tls-ca')
     .option('--tls-ca <file>', 'connect with TLS, trusting this CA certificate (PEM)')
     .option('--tls-cert <file>', 'client certificate (PEM) for mutual TLS')
     .option('--tls-key <file>', 'client private key (PEM) for mutual TLS')
@@ -119,9 +121,9 @@ export function sendCommand(program: Command): void {
           });
         }
       };
-      const [ca, cert, key] = [pem('tlsCa'), pem('tlsCert'), pem('tlsKey')];
+      const [ca, cert, key] = [pem('ca') ?? pem('tlsCa'), pem('tlsCert'), pem('tlsKey')];
       const tls =
-        ca || cert || key
+        opts['tls'] === true || ca || cert || key
           ? {
               ...(ca ? { ca } : {}),
               ...(cert ? { cert } : {}),

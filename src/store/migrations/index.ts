@@ -10,6 +10,7 @@ import { m0008 } from './0008-journal-checks.ts';
 import { m0009 } from './0009-audit.ts';
 import { m0010 } from './0010-identity.ts';
 import { m0011 } from './0011-smart.ts';
+import { m0012 } from './0012-phi.ts';
 import { m0013 } from './0013-stewardship.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
@@ -25,5 +26,6 @@ export const MIGRATIONS: readonly Migration[] = [
   m0009,
   m0010,
   m0011,
+  m0012,
   m0013,
 ];

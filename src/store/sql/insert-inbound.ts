@@ -5,11 +5,11 @@
  */
 
 export const INBOUND_COLUMNS =
-  'interface_name, ordering_key, sender, control_id, message_type, received_at, content_sha256, size_bytes, raw, ack, ack_code';
+  'interface_name, ordering_key, sender, control_id, message_type, received_at, content_sha256, size_bytes, raw, ack, ack_code, raw_key_id';
 
 /** SQLite: one row; a conflict on (sender, control_id) returns nothing and the caller looks up the original. */
 export const SQLITE_INSERT_INBOUND = `INSERT INTO inbound_messages (${INBOUND_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (sender, control_id) DO NOTHING
   RETURNING id`;
 
@@ -18,9 +18,9 @@ export const SQLITE_INSERT_INBOUND = `INSERT INTO inbound_messages (${INBOUND_CO
  * arrival). Rows whose key exists, or repeats earlier in the same batch, are skipped and not returned.
  */
 export const POSTGRES_INSERT_INBOUND_BATCH = `INSERT INTO inbound_messages (${INBOUND_COLUMNS})
-  SELECT i, o, s, c, m, r, h, z, w, a, k
-  FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::bytea[], ?::bytea[], ?::text[])
-    WITH ORDINALITY AS b(i, o, s, c, m, r, h, z, w, a, k, ord)
+  SELECT i, o, s, c, m, r, h, z, w, a, k, y
+  FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::int[], ?::bytea[], ?::bytea[], ?::text[], ?::text[])
+    WITH ORDINALITY AS b(i, o, s, c, m, r, h, z, w, a, k, y, ord)
   ORDER BY ord
   ON CONFLICT (sender, control_id) DO NOTHING
   RETURNING id, sender, control_id`;
