@@ -112,7 +112,12 @@ export const ERRORS = {
   CW_ERR_AUTH_REQUIRED: def('security', false, 401, 'authentication required: {how}'),
   CW_ERR_AUTH_INVALID: def('security', false, 401, 'the credential is not valid: {reason}'),
   CW_ERR_AUTH_FORBIDDEN: def('security', false, 403, '{subject} may not {action}: {reason}'),
-  CW_ERR_AUTH_SIGN_IN: def('security', false, 401, 'sign-in failed: unknown user, wrong password or disabled'),
+  CW_ERR_AUTH_SIGN_IN: def(
+    'security',
+    false,
+    401,
+    'sign-in failed: unknown user, wrong password or disabled',
+  ),
   CW_ERR_AUTH_ACTOR_MISMATCH: def(
     'security',
     false,

@@ -9,6 +9,7 @@ import Fastify, {
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
+import { type BearerResolver, installAuth } from './auth.ts';
 import { exceptionRoutes } from './exceptions.ts';
 import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
@@ -27,6 +28,12 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   /** Called after a FHIR write stored inbox rows (the runtime wakes the apply stage with it). */
   readonly onStored?: () => void;
+  /** A web session unused this long ends (default 15 minutes). */
+  readonly sessionIdleTimeoutMs?: number;
+  /** A web session ends this long after sign-in (default 8 hours). */
+  readonly sessionMaxAgeMs?: number;
+  /** Bearer credentials other than API tokens, by prefix (SMART access tokens). */
+  readonly bearerResolvers?: readonly BearerResolver[];
 }
 
 export interface ErrorBody {
@@ -68,6 +75,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
+  });
+
+  // Before any route is registered: the onRoute check sees every one of them.
+  installAuth(app, {
+    store: deps.store,
+    sessionIdleTimeoutMs: deps.sessionIdleTimeoutMs ?? 900_000,
+    sessionMaxAgeMs: deps.sessionMaxAgeMs ?? 28_800_000,
+    ...(deps.bearerResolvers ? { resolvers: deps.bearerResolvers } : {}),
   });
 
   app.setErrorHandler((err: FastifyError | CrosswalkError, req, reply) => {
@@ -118,6 +133,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
   });
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   return app;
 }

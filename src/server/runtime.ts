@@ -73,6 +73,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
       tokenKey: loadTokenKey(config.tokenKeyFile),
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
+      sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
+      sessionMaxAgeMs: config.sessionMaxAgeMs,
     });
     try {
       await app.listen({ host: config.httpHost, port: config.httpPort });
