@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CrosswalkError } from '../errors/index.ts';
-import { type Action, decide, MATRIX, type Principal, type Target } from '../governance/index.ts';
+import { type Action, decide, isAction, MATRIX, type Principal, type Target } from '../governance/index.ts';
 import { appendAudit } from '../store/audit-repository.ts';
 import { resolveToken } from '../store/identity-repository.ts';
 import type { Store } from '../store/index.ts';
@@ -32,7 +32,7 @@ function credentialOf(opts: Record<string, unknown>): string | null {
   return env && env.trim() !== '' ? env.trim() : null;
 }
 
-const objectOf = (action: Action, target?: Target) =>
+const objectOf = (action: string, target?: Target) =>
   `cli:${action}${target?.entity ? ` entity:${target.entity}` : ''}${target?.facility ? ` facility:${target.facility}` : ''}`;
 
 /** Resolves and authorises the principal running a command; throws (after auditing) when refused. */
@@ -42,6 +42,29 @@ export async function actingAs(
   action: Action,
   target?: Target,
   clock: () => Date = () => new Date(),
+): Promise<Principal> {
+  return gate(store, opts, action, target, clock);
+}
+
+/**
+ * Only authenticates (for self-service: your own password, your own tokens). `label` names what was
+ * wanted in a refusal's audit record.
+ */
+export async function authenticated(
+  store: Store,
+  opts: Record<string, unknown>,
+  label: string,
+  clock: () => Date = () => new Date(),
+): Promise<Principal> {
+  return gate(store, opts, label, undefined, clock);
+}
+
+async function gate(
+  store: Store,
+  opts: Record<string, unknown>,
+  action: Action | string,
+  target: Target | undefined,
+  clock: () => Date,
 ): Promise<Principal> {
   const refuse = async (e: CrosswalkError, actor: string | null): Promise<never> => {
     await store.transaction((tx) =>
@@ -79,6 +102,7 @@ export async function actingAs(
       );
     }
   }
+  if (!isAction(action)) return p; // self-service: authenticated is enough
   const d = decide(p, action, target);
   if (!d.allowed) {
     return refuse(

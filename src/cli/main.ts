@@ -4,6 +4,7 @@ import { auditCommand } from './commands/audit.ts';
 import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
+import { identityCommands } from './commands/identity.ts';
 import { importCommand } from './commands/import.ts';
 import { ledgerCommand } from './commands/ledger.ts';
 import { messagesCommand } from './commands/messages.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   outboxCommand(program);
   publishCommand(program);
   auditCommand(program);
+  identityCommands(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;
