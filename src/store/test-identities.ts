@@ -11,6 +11,7 @@ import {
   type Scope,
 } from '../governance/index.ts';
 import { createToken, createUser, findUser, insertGrant } from './identity-repository.ts';
+import { openStore } from './open.ts';
 import type { SqlExecutor, Store } from './port.ts';
 
 export interface TestIdentity {
@@ -52,4 +53,39 @@ export async function userWithToken(
     expiresAt: options.expiresAt ?? new Date(Date.now() + 86_400_000).toISOString(),
   });
   return { user, token: t.token, tokenId: t.id, headers: { authorization: `Bearer ${t.token}` } };
+}
+
+/**
+ * Users with roles and one token each, in the database at `url` (for tests that run the real binary):
+ * answers each user's token, to pass as CROSSWALK_TOKEN.
+ */
+export async function tokensAt(
+  url: string,
+  users: Record<string, readonly (Role | Grant)[]>,
+): Promise<Record<string, string>> {
+  const store = await openStore(url, { poolMax: 1 });
+  try {
+    const out: Record<string, string> = {};
+    for (const [user, roles] of Object.entries(users))
+      out[user] = (await userWithToken(store, user, roles)).token;
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Every business role and auditor: for tests of behaviour other than access, whose people may do anything. */
+export const EVERY_WORKING_ROLE: readonly Role[] = [
+  'integration_engineer',
+  'supply_chain',
+  'revenue_integrity',
+  'finance',
+  'controller',
+  'data_steward',
+  'auditor',
+];
+
+/** `tokensAt` for people who hold every working role. */
+export function peopleAt(url: string, names: readonly string[]): Promise<Record<string, string>> {
+  return tokensAt(url, Object.fromEntries(names.map((n) => [n, EVERY_WORKING_ROLE])));
 }

@@ -259,9 +259,10 @@ export function releaseCommand(program: Command): void {
       .option('--author <name>', "who proposes it (must be the token's user; someone else must approve it)")
       .option('--json', 'print JSON'),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
-    const content = releaseFromFiles(readReleaseFolder(dir));
     await withMigratedStore(opts, async (store) => {
+      // Authenticated before the folder is read: nothing is parsed for an unknown caller.
       const author = (await actingAs(store, opts, 'release.propose')).subject;
+      const content = releaseFromFiles(readReleaseFolder(dir));
       const proposed = createRelease(content, author);
       const at = new Date().toISOString();
       const { stored, existing, active } = await store.transaction(async (tx) => {
