@@ -13,6 +13,7 @@ import { generateDemoHealthSystem } from '../demo/index.ts';
 import { contentHash, createRelease, demoRelease, releaseToFiles } from '../mapping/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { tokensAt } from '../store/test-identities.ts';
 import { killChildren, runCli } from './test-process.ts';
 
 after(killChildren);
@@ -25,13 +26,14 @@ eachEngine('crosswalk audit', (engine) => {
   const editedId = createRelease(edited, 'ann').id;
   let env: Record<string, string>;
 
-  const ok = async (args: string[]) => {
-    const r = await runCli(args, env);
+  let tokens: Record<string, string> = {};
+  const ok = async (args: string[], who = 'aud') => {
+    const r = await runCli(args, { ...env, CROSSWALK_TOKEN: tokens[who] ?? '' });
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     return r;
   };
   const verify = async () => {
-    const r = await runCli(['audit', 'verify', '--json'], env);
+    const r = await runCli(['audit', 'verify', '--json'], { ...env, CROSSWALK_TOKEN: tokens['aud']! });
     return {
       code: r.code,
       v: JSON.parse(r.stdout) as {
@@ -59,14 +61,20 @@ eachEngine('crosswalk audit', (engine) => {
       CROSSWALK_AUDIT_CHECKPOINT_DIR: checkpoints,
     };
     await ok(['demo', '--no-serve']);
+    tokens = await tokensAt(env['CROSSWALK_DATABASE_URL']!, {
+      ann: ['integration_engineer'],
+      bob: ['data_steward'],
+      carol: ['integration_engineer'],
+      aud: ['auditor'],
+    });
     const folder = join(dir, 'edited');
     mkdirSync(folder, { recursive: true });
     for (const [name, text] of Object.entries(releaseToFiles(edited)))
       writeFileSync(join(folder, name), text);
-    await ok(['release', 'propose', folder, '--author', 'ann']);
-    await ok(['release', 'approve', editedId, '--as', 'bob']);
-    await ok(['release', 'activate', editedId, '--as', 'carol']);
-    await ok(['release', 'rollback', '--as', 'carol']);
+    await ok(['release', 'propose', folder, '--author', 'ann'], 'ann');
+    await ok(['release', 'approve', editedId], 'bob');
+    await ok(['release', 'activate', editedId, '--as', 'carol'], 'carol');
+    await ok(['release', 'rollback'], 'carol');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -104,7 +112,7 @@ eachEngine('crosswalk audit', (engine) => {
     await sql(["UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"]);
     let { code, v } = await verify();
     assert.deepEqual([code, v.ok, v.firstBadSeq, v.problem], [1, false, 2, 'modified']);
-    const human = await runCli(['audit', 'verify'], env);
+    const human = await runCli(['audit', 'verify'], { ...env, CROSSWALK_TOKEN: tokens['aud']! });
     assert.match(human.stdout, /audit chain broken at sequence 2 \(modified\)/);
     await sql(["UPDATE audit_log SET actor = 'bob' WHERE seq = 2"]);
     assert.equal((await verify()).v.ok, true, 'put back exactly, it verifies again');

@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 
 const BIN = new URL('../../bin/crosswalk.mjs', import.meta.url).pathname;
 
@@ -148,10 +150,17 @@ eachEngine('crosswalk CLI', (engine) => {
     assert.equal(otherSeed.code, 1);
     assert.match(otherSeed.stderr, /already holds data/);
 
+    const db = await openStore(url);
+    const ops = await userWithToken(db, 'ops', ['integration_engineer']).finally(() => db.close());
     const server = await start(['serve', '--http-port', '0', '--mllp-port', '0'], env);
     try {
-      for (const path of ['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/api/system']) {
+      for (const path of ['/healthz', '/readyz', '/api/openapi.json']) {
         const res = await fetch(server.url + path);
+        assert.equal(res.status, 200, path);
+      }
+      for (const path of ['/metrics', '/api/system']) {
+        assert.equal((await fetch(server.url + path)).status, 401, `${path} needs a credential`);
+        const res = await fetch(server.url + path, { headers: ops.headers });
         assert.equal(res.status, 200, path);
       }
     } finally {

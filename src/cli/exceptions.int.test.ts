@@ -12,7 +12,7 @@ import { generateDemoHealthSystem } from '../demo/index.ts';
 import { demoRelease } from '../mapping/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { demoDay, killChildren, runCli } from './test-process.ts';
+import { authedCli, demoDay, killChildren } from './test-process.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 const noStack = (s: string) => !/\n\s+at /.test(s);
@@ -41,7 +41,7 @@ eachEngine('crosswalk exceptions and verify', (engine) => {
     const url = await engine.freshUrl();
     const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_TOKEN_KEY_FILE: keys.keyFile };
     await demoDay(env);
-    const cli = (args: string[]) => runCli(args, env);
+    const cli = authedCli(() => env);
     const run = async (args: string[], code = 0) => {
       const r = await cli(args);
       assert.equal(r.code, code, `${args.join(' ')} exits ${code}: ${r.stdout}${r.stderr}`);

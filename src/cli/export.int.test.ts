@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
 import { eachEngine } from '../store/test-engines.ts';
-import { demoDay, killChildren, runCli } from './test-process.ts';
+import { authedCli, demoDay, killChildren } from './test-process.ts';
 
 const run = promisify(execFile);
 const HLEDGER_TIMEOUT_MS = 20_000;
@@ -61,7 +61,7 @@ eachEngine('crosswalk export journal', (engine) => {
   const setUp = async () => {
     const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
     const dir = await mkdtemp(join(tmpdir(), 'crosswalk-export-'));
-    const cli = (args: string[]) => runCli(args, env);
+    const cli = authedCli(() => env);
     const ok = async (args: string[]) => {
       const r = await cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

@@ -14,7 +14,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli } from './test-process.ts';
+import { authedCli, killChildren } from './test-process.ts';
 
 after(killChildren);
 
@@ -80,11 +80,12 @@ eachEngine('crosswalk import', (engine) => {
   test('NDJSON, Bundles and single resources load once, with a summary; a re-run changes nothing', async () => {
     const url = await engine.freshUrl();
     const env = { CROSSWALK_DATABASE_URL: url };
+    const cli = authedCli(() => env);
     const dir = await mkdtemp(join(tmpdir(), 'cw-import-'));
     try {
       await files(dir);
-      assert.equal((await runCli(['migrate'], env)).code, 0);
-      const first = await runCli(['import', dir, '--json'], env);
+      assert.equal((await cli(['migrate'])).code, 0);
+      const first = await cli(['import', dir, '--json']);
       assert.equal(first.code, 1, 'the broken line makes the run fail');
       assert.equal(first.stderr.includes('    at '), false, 'no stack trace');
       const summary = JSON.parse(first.stdout) as {
@@ -111,13 +112,13 @@ eachEngine('crosswalk import', (engine) => {
         ['a-master.ndjson line 3 CW_ERR_FHIR_BAD_JSON'],
       );
 
-      const second = await runCli(['import', dir, '--json'], env);
+      const second = await cli(['import', dir, '--json']);
       const again = JSON.parse(second.stdout) as typeof summary;
       assert.equal(again.totals.created, 0);
       assert.equal(again.totals.updated, 0);
       assert.equal(again.totals.unchanged, 7);
 
-      const human = await runCli(['import', join(dir, 'b-usage.json')], env);
+      const human = await cli(['import', join(dir, 'b-usage.json')]);
       assert.equal(human.code, 0, human.stderr);
       assert.match(human.stdout, /total: 0 created, 0 updated, 2 unchanged, 0 failed/);
       assert.match(human.stdout, /skipped \(types Crosswalk does not serve\): Observation 1/);

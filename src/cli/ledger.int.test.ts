@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { DEFAULT_OPENING_DATE } from '../demo/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { demoDay, killChildren, runCli } from './test-process.ts';
+import { authedCli, demoDay, killChildren } from './test-process.ts';
 
 const MONTH = DEFAULT_OPENING_DATE.slice(0, 7);
 const NEXT_MONTH = new Date(Date.UTC(Number(MONTH.slice(0, 4)), Number(MONTH.slice(5, 7)), 1))
@@ -43,7 +43,7 @@ after(killChildren);
 eachEngine('crosswalk ledger', (engine) => {
   const setUp = async () => {
     const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
-    const cli = (args: string[]) => runCli(args, env);
+    const cli = authedCli(() => env);
     const ok = async (args: string[]) => {
       const r = await cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

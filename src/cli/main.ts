@@ -7,6 +7,7 @@ import { demoCommand } from './commands/demo.ts';
 import { exceptionsCommand } from './commands/exceptions.ts';
 import { exportCommand } from './commands/export.ts';
 import { inventoryCommand } from './commands/four-eyes.ts';
+import { identityCommands } from './commands/identity.ts';
 import { importCommand } from './commands/import.ts';
 import { keysCommand } from './commands/keys.ts';
 import { ledgerCommand } from './commands/ledger.ts';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   breakglassCommand(program);
   sodCommand(program);
   keysCommand(program);
+  identityCommands(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const cmd of all(program)) cmd.exitOverride();
   return program;

@@ -9,7 +9,8 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { applyUsage, demoBooks } from '../outbox/testing.ts';
 import { buildApp } from '../server/app.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli } from './test-process.ts';
+import { userWithToken } from '../store/test-identities.ts';
+import { authedCli, killChildren } from './test-process.ts';
 
 after(killChildren);
 
@@ -26,7 +27,8 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
       metrics: new Metrics({ defaultMetrics: false }),
       version: 't',
     });
-    const list = await app.inject({ method: 'GET', url: '/api/outbox/destinations' });
+    const { headers } = await userWithToken(store, 'ops.anna', ['integration_engineer']);
+    const list = await app.inject({ method: 'GET', url: '/api/outbox/destinations', headers });
     assert.equal(list.statusCode, 200);
     const dests = list.json() as { name: string; depth: number; paused: boolean }[];
     assert.deepEqual(
@@ -37,6 +39,7 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
     const paused = await app.inject({
       method: 'POST',
       url: '/api/outbox/destinations/journal-files/pause',
+      headers,
       payload: { as: 'ops.anna', reason: 'ERP upgrade' },
     });
     assert.equal(paused.statusCode, 200, paused.body);
@@ -44,7 +47,8 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
     const unknown = await app.inject({
       method: 'POST',
       url: '/api/outbox/destinations/nope/pause',
-      payload: { as: 'x' },
+      headers,
+      payload: {},
     });
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().code, 'CW_ERR_OUTBOX_UNKNOWN_DESTINATION');
@@ -53,8 +57,12 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
       url: '/api/outbox/destinations/journal-files/resume',
       payload: {},
     });
-    assert.equal(noActor.statusCode, 400);
-    const shown = await app.inject({ method: 'GET', url: '/api/outbox/destinations/journal-files?limit=1' });
+    assert.equal(noActor.statusCode, 401, 'nobody authenticated, nothing resumed');
+    const shown = await app.inject({
+      method: 'GET',
+      url: '/api/outbox/destinations/journal-files?limit=1',
+      headers,
+    });
     const detail = shown.json() as {
       destination: { paused: boolean; pauseReason: string };
       deliveries: { documentId: string }[];
@@ -63,12 +71,13 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
     assert.equal(detail.destination.pauseReason, 'ERP upgrade');
     assert.equal(detail.deliveries.length, 1);
     const docId = detail.deliveries[0]!.documentId;
-    const doc = await app.inject({ method: 'GET', url: `/api/outbox/documents/${docId}` });
+    const doc = await app.inject({ method: 'GET', url: `/api/outbox/documents/${docId}`, headers });
     assert.equal(doc.statusCode, 200);
     assert.equal(doc.json().document.id, docId);
     const retry = await app.inject({
       method: 'POST',
       url: `/api/outbox/destinations/journal-files/documents/${docId}/retry`,
+      headers,
       payload: { as: 'ops.anna' },
     });
     assert.equal(retry.statusCode, 409, 'a pending delivery is not stuck');
@@ -78,7 +87,7 @@ eachEngine('crosswalk outbox and /api/outbox', (engine) => {
 
     // The CLI, in child processes.
     const env = { CROSSWALK_DATABASE_URL: url };
-    const cli = (args: string[]) => runCli(args, env);
+    const cli = authedCli(() => env);
     const l = await cli(['outbox', 'list']);
     assert.equal(l.code, 0, l.stderr);
     assert.match(l.stdout, /journal-files\s+journal-files\s+yes\s+paused/);

@@ -14,7 +14,8 @@ import { until } from '../mllp/test-peer.ts';
 import { demoBooks, demoSystem } from '../outbox/testing.ts';
 import { fetchToken, registerTestClient } from '../server/smart-testing.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli, startServe } from './test-process.ts';
+import { peopleAt } from '../store/test-identities.ts';
+import { authedCli, killChildren, startServe } from './test-process.ts';
 
 after(killChildren);
 
@@ -58,6 +59,7 @@ eachEngine('crosswalk publish', (engine) => {
         },
       ]),
     };
+    const cli = authedCli(() => env);
     const serve = await startServe(env);
     t.after(() => serve.stop());
 
@@ -82,13 +84,13 @@ eachEngine('crosswalk publish', (engine) => {
     // outbox/publish.int.test.ts through MFN^M16).
     let reason = '';
     for (let i = 0; i < 100 && reason === ''; i++) {
-      const ex = await runCli(['exceptions', 'list', '--json'], env);
+      const ex = await cli(['exceptions', 'list', '--json']);
       reason = (JSON.parse(ex.stdout) as { reasonCode: string }[])[0]?.reasonCode ?? '';
       if (reason === '') await new Promise((r) => setTimeout(r, 200));
     }
     assert.equal(reason, 'CW_ERR_MAP_UNKNOWN_FACILITY');
 
-    const pub = await runCli(['publish', 'items', '--as', 'alice', '--json'], env);
+    const pub = await cli(['publish', 'items', '--as', 'alice', '--json']);
     assert.equal(pub.code, 0, pub.stderr);
     const result = JSON.parse(pub.stdout) as { records: number; documents: string[]; destinations: string[] };
     assert.equal(result.records, demoSystem().items.length);
@@ -109,7 +111,7 @@ eachEngine('crosswalk publish', (engine) => {
       demoSystem().items.length,
     );
 
-    const human = await runCli(['publish', 'charges', '--to', 'ehr', '--as', 'alice'], env);
+    const human = await cli(['publish', 'charges', '--to', 'ehr', '--as', 'alice']);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^queued \d+ charge lines in \d+ documents for ehr\n$/);
     await until(
@@ -126,24 +128,28 @@ eachEngine('crosswalk publish', (engine) => {
       [['publish', 'charges', '--to', 'nope', '--as', 'alice'], 'CW_ERR_OUTBOX_UNKNOWN_DESTINATION'],
       [['publish', 'widgets', '--as', 'alice'], 'CW_ERR_CLI_USAGE'],
     ] as const) {
-      const bad = await runCli(args, env);
+      const bad = await cli(args);
       assert.notEqual(bad.code, 0);
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
       assert.match(bad.stderr, new RegExp(code));
     }
 
     // The FHIR inbox row shows as JSON, not parsed as HL7.
-    const list = await runCli(['messages', 'list', '--json'], env);
+    const list = await cli(['messages', 'list', '--json']);
     assert.equal(list.code, 0, list.stderr);
     const row = (JSON.parse(list.stdout) as { id: string; messageType: string }[]).find(
       (r) => r.messageType === 'FHIR:ChargeItemDefinition',
     );
     assert.ok(row !== undefined, 'the FHIR write is in the inbox');
-    const shown = await runCli(['messages', 'show', String(row.id)], env);
+    const shown = await cli(['messages', 'show', String(row.id)]);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /FHIR:ChargeItemDefinition/);
     assert.match(shown.stdout, /"resourceType": "ChargeItemDefinition"/);
-    const api = await fetch(`${serve.httpUrl}/api/messages/${row.id}`);
+    const api = await fetch(`${serve.httpUrl}/api/messages/${row.id}`, {
+      headers: {
+        authorization: `Bearer ${(await peopleAt(env['CROSSWALK_DATABASE_URL']!, ['api.reader']))['api.reader']}`,
+      },
+    });
     assert.equal(api.status, 200);
     const body = (await api.json()) as { format: string; envelope: { resource: { title: string } } };
     assert.equal(body.format, 'fhir');

@@ -20,7 +20,8 @@ import {
 import { openStore } from '../store/index.ts';
 import { saveRelease } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli } from './test-process.ts';
+import { peopleAt } from '../store/test-identities.ts';
+import { asTokenUser, killChildren, runCli } from './test-process.ts';
 
 const oneLine = (s: string) => s.trim().split('\n').length === 1;
 const noStack = (s: string) => !/\n\s+at /.test(s);
@@ -54,7 +55,11 @@ eachEngine('crosswalk release', (engine) => {
   let env: Record<string, string>;
   let url: string;
 
-  const cli = (args: string[]) => runCli(args, env);
+  let people: Record<string, string> = {};
+  const cli = (given: string[]) => {
+    const { args, env: who } = asTokenUser(people, 'reader')(given);
+    return runCli(args, { ...env, ...who });
+  };
   const ok = async (args: string[]) => {
     const r = await cli(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
@@ -82,6 +87,7 @@ eachEngine('crosswalk release', (engine) => {
     url = await engine.freshUrl();
     env = { CROSSWALK_DATABASE_URL: url };
     await ok(['demo', '--no-serve']);
+    people = await peopleAt(url, ['ann', 'bob', 'carol', 'dave', 'reader']);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -230,7 +236,21 @@ eachEngine('crosswalk release', (engine) => {
       /itemz\.csv, line 0: not a crosswalk table/,
     );
     await refused(['release', 'propose', join(dir, 'nowhere'), '--author', 'ann'], 1, /no such folder/);
-    assert.equal((await cli(['release', 'propose', ragged])).code, 2, 'without --author: usage');
+    const anonymous = await runCli(['release', 'propose', ragged], env);
+    assert.equal(anonymous.code, 1, 'without a token: refused in one line');
+    assert.match(
+      anonymous.stderr,
+      /^crosswalk: authentication required: set CROSSWALK_TOKEN .* \[CW_ERR_AUTH_REQUIRED\]\n$/,
+    );
+    const impostor = await runCli(['release', 'propose', ragged, '--author', 'bob'], {
+      ...env,
+      CROSSWALK_TOKEN: people['ann']!,
+    });
+    assert.equal(impostor.code, 1);
+    assert.match(
+      impostor.stderr,
+      /the claimed actor bob is not the authenticated ann \[CW_ERR_AUTH_ACTOR_MISMATCH\]/,
+    );
     assert.deepEqual(await statuses(), before);
   });
 

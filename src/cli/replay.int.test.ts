@@ -13,7 +13,7 @@ import { generateDemoHealthSystem } from '../demo/index.ts';
 import { contentHash, createRelease, demoRelease, releaseToFiles } from '../mapping/index.ts';
 import { asNumber, openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { demoDay, killChildren, runCli } from './test-process.ts';
+import { authedCli, demoDay, killChildren } from './test-process.ts';
 
 interface Report {
   messages: number;
@@ -41,7 +41,7 @@ eachEngine('crosswalk replay', (engine) => {
   const editedId = createRelease(edited, 'ann').id;
   let env: Record<string, string>;
 
-  const cli = (args: string[]) => runCli(args, env);
+  const cli = authedCli(() => env);
   const ok = async (args: string[]) => {
     const r = await cli(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { generateDftP03Batch } from '../demo/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { messagesIn } from './commands/send.ts';
-import { freePort, killChildren, runCli, type ServeProcess, startServe } from './test-process.ts';
+import { authedCli, freePort, killChildren, type ServeProcess, startServe } from './test-process.ts';
 
 const CORPUS = new URL('../../../shared/data/hl7v2/', import.meta.url);
 const DFT_FILE = new URL('ms-fhir-converter/DFT-P03-01.hl7', CORPUS).pathname;
@@ -30,6 +30,7 @@ after(killChildren);
 eachEngine('crosswalk send → serve → messages', (engine) => {
   let server: ServeProcess;
   let env: Record<string, string>;
+  const cli = authedCli(() => env);
   let to: string;
   const dir = mkdtempSync(join(tmpdir(), 'cw-send-'));
 
@@ -44,14 +45,14 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
   });
 
   const list = async (rejected = false) => {
-    const r = await runCli(['messages', 'list', '--json', ...(rejected ? ['--rejected'] : [])], env);
+    const r = await cli(['messages', 'list', '--json', ...(rejected ? ['--rejected'] : [])]);
     assert.equal(r.code, 0, `messages list: ${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, string>[];
   };
 
   test('a real DFT^P03 file is acknowledged AA, listed, shown with positions and kept byte for byte', async (t) => {
     if (!dft) return t.skip('corpus absent: ../shared/data/hl7v2');
-    const sent = await runCli(['send', DFT_FILE, '--to', to], env);
+    const sent = await cli(['send', DFT_FILE, '--to', to]);
     assert.equal(sent.code, 0, `send exits 0: ${sent.stdout}${sent.stderr}`);
     assert.match(
       sent.stdout,
@@ -67,7 +68,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
     assert.match(row['messageType'] ?? '', /^DFT\^P03/, 'MSH-9 of the file');
     assert.equal(row['ackCode'], 'AA', 'stored with the AA it was sent');
 
-    const shown = await runCli(['messages', 'show', String(row['id'])], env);
+    const shown = await cli(['messages', 'show', String(row['id'])]);
     assert.equal(shown.code, 0, `messages show: ${shown.stderr}`);
     assert.match(shown.stdout, /control id MSG00001/, 'the header line names the control id');
     assert.match(
@@ -78,7 +79,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
     assert.match(shown.stdout, /^\s+FT1-10\s+2$/m, 'FT1-10 (the quantity) with its value');
     assert.match(shown.stdout, /^FT1\[2\]$/m, 'the second FT1 is numbered');
 
-    const raw = await runCli(['messages', 'show', String(row['id']), '--raw'], env);
+    const raw = await cli(['messages', 'show', String(row['id']), '--raw']);
     assert.equal(raw.code, 0, `messages show --raw: ${raw.stderr}`);
     const [onTheWire] = messagesIn(dft);
     assert.ok(raw.stdoutBytes.equals(onTheWire!), '--raw prints exactly the bytes that were sent');
@@ -89,7 +90,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
 
   test('sending the same file again is answered AA again and stores nothing new', async (t) => {
     if (!dft) return t.skip('corpus absent: ../shared/data/hl7v2');
-    const again = await runCli(['send', DFT_FILE, '--to', to, '--json'], env);
+    const again = await cli(['send', DFT_FILE, '--to', to, '--json']);
     assert.equal(again.code, 0, `send exits 0: ${again.stderr}`);
     const summary = JSON.parse(again.stdout);
     assert.deepEqual(summary.acks, { AA: 1 }, 'AA again');
@@ -107,7 +108,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
     writeFileSync(join(folder, 'nested', 'd.hl7'), d!);
     writeFileSync(join(folder, '.hidden.hl7'), 'MSH|^~\\&|HIDDEN|X|||20261124||ADT^A08|H1|P|2.5\r');
     const before = (await list()).length;
-    const sent = await runCli(['send', folder, '--to', to, '--json', '--window', '3'], env);
+    const sent = await cli(['send', folder, '--to', to, '--json', '--window', '3']);
     assert.equal(sent.code, 0, `send exits 0: ${sent.stderr}`);
     const summary = JSON.parse(sent.stdout);
     assert.equal(summary.messages, 4, 'four messages found in three files');
@@ -120,7 +121,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
   test('garbage is refused AR, kept as a rejection, and send exits 1', async () => {
     const garbage = join(dir, 'garbage.hl7');
     writeFileSync(garbage, 'MSH|this is no HL7 header at all\r');
-    const sent = await runCli(['send', garbage, '--to', to, '--json'], env);
+    const sent = await cli(['send', garbage, '--to', to, '--json']);
     assert.equal(sent.code, 1, `send exits 1 on a refusal: ${sent.stdout}${sent.stderr}`);
     assert.deepEqual(JSON.parse(sent.stdout).acks, { AR: 1 }, 'AR');
     const rejected = await list(true);
@@ -130,7 +131,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
 
     const noHl7 = join(dir, 'prose.txt');
     writeFileSync(noHl7, 'this is not HL7 at all\n');
-    const none = await runCli(['send', noHl7, '--to', to], env);
+    const none = await cli(['send', noHl7, '--to', to]);
     assert.equal(none.code, 1, 'a file with no message in it fails');
     assert.match(none.stderr, /no HL7 v2 messages found/, 'and says so');
     assert.ok(oneLine(none.stderr) && noStack(none.stderr), `in one line: ${none.stderr}`);
@@ -140,13 +141,13 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
     const file = join(dir, 'one.hl7');
     writeFileSync(file, generateDftP03Batch(1, 12)[0]!);
     for (const bad of ['nowhere', '127.0.0.1:70000']) {
-      const r = await runCli(['send', file, '--to', bad], env);
+      const r = await cli(['send', file, '--to', bad]);
       assert.equal(r.code, 2, `--to ${bad}: exit 2 (${r.stderr})`);
       assert.match(r.stderr, /--to must be HOST:PORT/, `--to ${bad}: names the flag`);
       assert.ok(oneLine(r.stderr) && noStack(r.stderr), `--to ${bad}: one line: ${r.stderr}`);
     }
     const port = await freePort();
-    const r = await runCli(['send', file, '--to', `127.0.0.1:${port}`], env, 30_000);
+    const r = await cli(['send', file, '--to', `127.0.0.1:${port}`], 30_000);
     assert.equal(r.code, 1, `unreachable: exit 1 (${r.stderr})`);
     assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port}`), 'names the target');
     assert.ok(oneLine(r.stderr) && noStack(r.stderr), `one line: ${r.stderr}`);

@@ -6,6 +6,7 @@ const NAMES = Object.keys(SETTINGS) as SettingName[];
 /** Adds a flag for every setting (e.g. `--http-port <value>`) and `--config <file>` to a command. */
 export function withSettings(cmd: Command): Command {
   cmd.option('--config <file>', 'JSON configuration file (also CROSSWALK_CONFIG_FILE)');
+  cmd.option('--token-file <path>', 'file holding your API token (instead of CROSSWALK_TOKEN)');
   for (const name of NAMES) {
     const spec = SETTINGS[name];
     cmd.option(`${spec.flag} <value>`, `${spec.purpose} [${spec.env}; default ${String(spec.default)}]`);

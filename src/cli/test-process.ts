@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { peopleAt } from '../store/test-identities.ts';
 
 export const BIN = new URL('../../bin/crosswalk.mjs', import.meta.url).pathname;
 
@@ -24,17 +25,20 @@ export function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
+  /** Written to the child's stdin (e.g. a password for --password-stdin); without it stdin is closed. */
+  input?: string,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input !== undefined) child.stdin!.end(input);
     children.add(child);
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
     });
     const timer = setTimeout(() => {
@@ -200,4 +204,56 @@ export async function demoDay(env: Record<string, string>, timeoutMs = 120_000):
     clearTimeout(timer);
   }
   return output;
+}
+
+/**
+ * For tests written when `--as NAME` / `--author NAME` named the actor: answers the command line with
+ * that flag taken out and the env carrying NAME's API token (lower-cased, trimmed), or `fallback`'s
+ * token when the command names nobody. The token's user is then the actor, as in production.
+ */
+export function asTokenUser(
+  tokens: Readonly<Record<string, string>>,
+  fallback: string,
+): (args: readonly string[]) => { args: string[]; env: Record<string, string> } {
+  return (given) => {
+    const args: string[] = [];
+    let who = fallback;
+    for (let i = 0; i < given.length; i++) {
+      if ((given[i] === '--as' || given[i] === '--author') && i + 1 < given.length) {
+        who = given[++i]!.trim().toLowerCase();
+        continue;
+      }
+      args.push(given[i]!);
+    }
+    const token = tokens[who];
+    const env: Record<string, string> = token ? { CROSSWALK_TOKEN: token } : {};
+    return { args, env };
+  };
+}
+
+const HOST_COMMANDS = new Set(['demo', 'migrate', 'send', 'serve']);
+
+/**
+ * `runCli` for tests of behaviour other than access: a governed command runs with the API token of the
+ * person its `--as`/`--author` names (created on first use, holding every working role), or of
+ * `fallback`; host-level commands (demo, migrate, send, serve) run with none. The database must be
+ * migrated before the first governed command.
+ */
+export function authedCli(
+  env: () => Record<string, string>,
+  fallback = 'ops',
+): (given: readonly string[], timeoutMs?: number) => Promise<CliResult> {
+  const tokens: Record<string, string> = {};
+  return async (given, timeoutMs) => {
+    if (HOST_COMMANDS.has(given[0] ?? '')) return runCli(given, env(), timeoutMs);
+    const who = whoOf(given, fallback);
+    if (!tokens[who]) Object.assign(tokens, await peopleAt(env()['CROSSWALK_DATABASE_URL']!, [who]));
+    const { args, env: token } = asTokenUser(tokens, fallback)(given);
+    return runCli(args, { ...env(), ...token }, timeoutMs);
+  };
+}
+
+function whoOf(given: readonly string[], fallback: string): string {
+  const i = given.findIndex((a) => a === '--as' || a === '--author');
+  return i >= 0 && i + 1 < given.length ? given[i + 1]!.trim().toLowerCase() : fallback;
 }

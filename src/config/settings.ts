@@ -414,6 +414,22 @@ export const SETTINGS = {
     purpose:
       'Time an HTTP destination has to answer one document (connect, send, answer) unless it sets its own timeoutMs; after the request was sent, no answer is an unknown outcome.',
   }),
+  sessionIdleTimeoutMs: setting({
+    env: 'CROSSWALK_SESSION_IDLE_TIMEOUT_MS',
+    flag: '--session-idle-timeout-ms',
+    schema: positiveInt,
+    default: 900000,
+    purpose:
+      'A web session unused this long ends (the next request needs a new sign-in); shorten it for shared workstations.',
+  }),
+  sessionMaxAgeMs: setting({
+    env: 'CROSSWALK_SESSION_MAX_AGE_MS',
+    flag: '--session-max-age-ms',
+    schema: positiveInt,
+    default: 28800000,
+    purpose:
+      'A web session ends this long after sign-in however active it is (one working shift by default).',
+  }),
   logLevel: setting({
     env: 'CROSSWALK_LOG_LEVEL',
     flag: '--log-level',

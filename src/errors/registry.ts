@@ -120,6 +120,27 @@ export const ERRORS = {
   CW_ERR_API_NOT_FOUND: def('operations', false, 404, 'no {what} with id {id}'),
   CW_ERR_API_BAD_REQUEST: def('operations', false, 400, '{reason}'),
 
+  // --- identity and access (security) ---------------------------------------------------------
+  CW_ERR_AUTH_REQUIRED: def('security', false, 401, 'authentication required: {how}'),
+  CW_ERR_AUTH_INVALID: def('security', false, 401, 'the credential is not valid: {reason}'),
+  CW_ERR_AUTH_FORBIDDEN: def('security', false, 403, '{subject} may not {action}: {reason}'),
+  CW_ERR_AUTH_SIGN_IN: def(
+    'security',
+    false,
+    401,
+    'sign-in failed: unknown user, wrong password or disabled',
+  ),
+  CW_ERR_AUTH_ACTOR_MISMATCH: def(
+    'security',
+    false,
+    403,
+    'the claimed actor {claimed} is not the authenticated {subject}',
+  ),
+  CW_ERR_IDENTITY_RULE: def('security', false, 409, '{reason}'),
+  CW_ERR_IDENTITY_UNKNOWN: def('security', false, 404, 'no {what} {name}'),
+  CW_ERR_IDENTITY_EXISTS: def('security', false, 409, '{what} {name} already exists'),
+  CW_ERR_IDENTITY_PASSWORD: def('security', false, 400, '{reason}'),
+
   // --- HL7 v2 (integration) --------------------------------------------------------------------
   CW_ERR_HL7_EMPTY: def('integration', false, 400, 'HL7 v2 message is empty'),
   CW_ERR_HL7_NO_MSH: def(

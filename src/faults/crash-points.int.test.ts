@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { killChildren, runCli } from '../cli/test-process.ts';
+import { authedCli, killChildren } from '../cli/test-process.ts';
 import { within } from '../mllp/test-peer.ts';
 import { type FakeErp, startFakeErp } from '../outbox/test-erp.ts';
 import { eachEngine } from '../store/test-engines.ts';
@@ -183,9 +183,14 @@ eachEngine('fault: named crash points', (engine) => {
       'one open exception for the unknown outcome',
     );
     // The ERP has it (a person looks there); they confirm, and the rest of the key follows.
-    const confirmed = await runCli(['outbox', 'confirm', 'erp', id, '--as', 'ana.controller'], {
-      CROSSWALK_DATABASE_URL: hub.url,
-    });
+    const confirmed = await authedCli(() => ({ CROSSWALK_DATABASE_URL: hub.url }))([
+      'outbox',
+      'confirm',
+      'erp',
+      id,
+      '--as',
+      'ana.controller',
+    ]);
     assert.equal(confirmed.code, 0, confirmed.stderr);
     await drained(hub);
     await hub.server.stop();

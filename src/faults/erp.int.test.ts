@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { killChildren, runCli } from '../cli/test-process.ts';
+import { authedCli, killChildren } from '../cli/test-process.ts';
 import { type FakeErp, startFakeErp } from '../outbox/test-erp.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import {
@@ -126,9 +126,14 @@ eachEngine('fault: the ERP down, failing, throttling, slow, refusing', (engine) 
     await sleep(500);
     assert.ok(!e.booked.some((b) => b.id === failed), 'the refused document is not booked');
     e.mode = { kind: 'ok' };
-    const retried = await runCli(['outbox', 'retry', 'erp', failed, '--as', 'ana.controller'], {
-      CROSSWALK_DATABASE_URL: h.url,
-    });
+    const retried = await authedCli(() => ({ CROSSWALK_DATABASE_URL: h.url }))([
+      'outbox',
+      'retry',
+      'erp',
+      failed,
+      '--as',
+      'ana.controller',
+    ]);
     assert.equal(retried.code, 0, retried.stderr);
     await drained(h, 60_000);
 

@@ -6,6 +6,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 import { buildApp } from './app.ts';
 
 function quietLogger() {
@@ -36,11 +37,13 @@ eachEngine('HTTP shell', (engine) => {
       assert.equal(notReady.json().code, 'CW_ERR_STORE_NOT_MIGRATED');
 
       await migrate(store);
+      const { headers } = await userWithToken(store, 'ops', ['integration_engineer']);
       const ready = await app.inject('/readyz');
       assert.equal(ready.statusCode, 200);
       assert.equal(ready.json().engine, engine.dialect);
 
-      const system = await app.inject('/api/system');
+      assert.equal((await app.inject('/api/system')).statusCode, 401, 'no credential, no answer');
+      const system = await app.inject({ url: '/api/system', headers });
       assert.equal(system.json().version, '9.9.9');
       assert.equal(system.json().schemaVersion, system.json().expectedSchemaVersion);
 
@@ -48,7 +51,8 @@ eachEngine('HTTP shell', (engine) => {
       assert.equal(doc.openapi, '3.0.3');
       assert.ok(doc.paths['/api/system'], 'the OpenAPI document lists /api/system');
 
-      const metrics = await app.inject('/metrics');
+      assert.equal((await app.inject('/metrics')).statusCode, 401, 'metrics need system.read');
+      const metrics = await app.inject({ url: '/metrics', headers });
       assert.match(metrics.headers['content-type'] as string, /text\/plain/);
       assert.match(
         metrics.body,
@@ -78,6 +82,8 @@ eachEngine('messages API', (engine) => {
     await inbox.receive(raw, { name: 'api-test' });
     await inbox.receive(Buffer.from('garbage'), { name: 'api-test' });
     const { logger } = quietLogger();
+    const { headers } = await userWithToken(store, 'eng', ['integration_engineer']);
+    const get = (url: string) => app.inject({ url, headers });
     const app = await buildApp({
       store,
       logger,
@@ -85,28 +91,28 @@ eachEngine('messages API', (engine) => {
       version: '1',
     });
     try {
-      const list = await app.inject('/api/messages?limit=10');
+      const list = await get('/api/messages?limit=10');
       assert.equal(list.statusCode, 200);
       const [m] = list.json();
       assert.equal(m.controlId, 'API1');
       assert.equal(m.ackCode, 'AA');
-      const one = (await app.inject(`/api/messages/${m.id}`)).json();
+      const one = (await get(`/api/messages/${m.id}`)).json();
       const ft1 = one.segments.find((s: { segment: string }) => s.segment === 'FT1');
       assert.deepEqual(
         ft1.fields.find((f: { position: string }) => f.position === 'FT1-7.2'),
         { position: 'FT1-7.2', value: 'Gauze' },
       );
-      assert.equal((await app.inject('/api/messages/rejections')).json()[0].reasonCode, 'CW_ERR_HL7_NO_MSH');
-      const missing = await app.inject('/api/messages/999999');
+      assert.equal((await get('/api/messages/rejections')).json()[0].reasonCode, 'CW_ERR_HL7_NO_MSH');
+      const missing = await get('/api/messages/999999');
       assert.equal(missing.statusCode, 404);
       assert.equal(missing.json().code, 'CW_ERR_API_NOT_FOUND');
-      const bad = await app.inject('/api/messages/abc');
+      const bad = await get('/api/messages/abc');
       assert.equal(bad.statusCode, 400);
       assert.equal(bad.json().code, 'CW_ERR_API_BAD_REQUEST');
-      const badLimit = await app.inject('/api/messages?limit=0');
+      const badLimit = await get('/api/messages?limit=0');
       assert.equal(badLimit.statusCode, 400);
       assert.match(badLimit.json().message, /limit/);
-      const counts = (await app.inject('/api/master-data')).json();
+      const counts = (await get('/api/master-data')).json();
       assert.equal(counts.items, 0);
     } finally {
       await app.close();

@@ -10,6 +10,7 @@ import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Principal } from '../governance/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
 import type { Store } from '../store/index.ts';
+import { type BearerResolver, installAuth } from './auth.ts';
 import { exceptionRoutes } from './exceptions.ts';
 import { fhirRoutes } from './fhir.ts';
 import { healthRoutes } from './health.ts';
@@ -38,6 +39,12 @@ export interface AppDeps {
   readonly publicUrl?: string | null;
   /** A non-SMART bearer credential /fhir also accepts, e.g. a user's API token (null: none). */
   readonly fhirOtherBearer?: (bearer: string) => Promise<Principal | null>;
+  /** A web session unused this long ends (default 15 minutes). */
+  readonly sessionIdleTimeoutMs?: number;
+  /** A web session ends this long after sign-in (default 8 hours). */
+  readonly sessionMaxAgeMs?: number;
+  /** Bearer credentials other than API tokens, by prefix (SMART access tokens). */
+  readonly bearerResolvers?: readonly BearerResolver[];
 }
 
 export interface ErrorBody {
@@ -81,6 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
+  });
+
+  // Before any route is registered: the onRoute check sees every one of them.
+  installAuth(app, {
+    store: deps.store,
+    sessionIdleTimeoutMs: deps.sessionIdleTimeoutMs ?? 900_000,
+    sessionMaxAgeMs: deps.sessionMaxAgeMs ?? 28_800_000,
+    ...(deps.bearerResolvers ? { resolvers: deps.bearerResolvers } : {}),
   });
 
   app.setErrorHandler((err: FastifyError | CrosswalkError, req, reply) => {
@@ -136,6 +151,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.fhirOtherBearer ? { otherBearer: deps.fhirOtherBearer } : {}),
   });
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   return app;
 }

@@ -1,6 +1,6 @@
 /**
  * /api/exceptions through app.inject on both engines: the queue of a database where messages failed for
- * an unmapped supply code; actions name their actor by header or body; a fix (new release) and a replay
+ * an unmapped supply code; actions are taken by real users with API tokens (the actor is the token's user); a fix (new release) and a replay
  * resolve one; a corrected version needs a second person; bad input is a 4xx with {code, message}.
  */
 import assert from 'node:assert/strict';
@@ -16,6 +16,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { recordActivation, saveRelease } from '../store/posting-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 import { buildApp } from './app.ts';
 
 const SYSTEM = generateDemoHealthSystem({ seed: 42 });
@@ -55,6 +56,12 @@ eachEngine('/api/exceptions', (engine) => {
     await inbox.receive(unmapped('API1', '9999991'), { name: 'or' });
     await inbox.receive(unmapped('API2', '9999992'), { name: 'or' });
     await new Applier({ store, tokenKey: KEY, clock: () => AT }).drain();
+    const who = {
+      lead: (await userWithToken(store, 'lead', ['supply_chain'])).headers,
+      sam: (await userWithToken(store, 'sam', ['integration_engineer'])).headers,
+      ann: (await userWithToken(store, 'ann', ['revenue_integrity'])).headers,
+      bob: (await userWithToken(store, 'bob', ['finance'])).headers,
+    };
     const app = await buildApp({
       store,
       logger: silent,
@@ -63,7 +70,10 @@ eachEngine('/api/exceptions', (engine) => {
       tokenKey: KEY,
     });
     try {
-      const list = await app.inject('/api/exceptions?reasonCode=CW_ERR_MAP_UNMAPPED_ITEM&replayable=true');
+      const list = await app.inject({
+        url: '/api/exceptions?reasonCode=CW_ERR_MAP_UNMAPPED_ITEM&replayable=true',
+        headers: who.sam,
+      });
       assert.equal(list.statusCode, 200, list.body);
       const rows = list.json() as {
         id: string;
@@ -76,12 +86,15 @@ eachEngine('/api/exceptions', (engine) => {
       assert.equal(rows[0]!.reason.slaHours, 24);
       assert.ok(rows[0]!.allowedActions.includes('replay'), 'replay is allowed while open');
       const [a, b] = rows.map((r) => r.id);
-      assert.equal((await app.inject('/api/exceptions?team=finance')).json().length, 0);
+      assert.equal(
+        (await app.inject({ url: '/api/exceptions?team=finance', headers: who.sam })).json().length,
+        0,
+      );
 
       const assign = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${a}/assign`,
-        headers: { 'x-crosswalk-actor': 'lead' },
+        headers: who.lead,
         payload: { assignee: 'sam', dueAt: '2026-12-01T00:00:00Z' },
       });
       assert.equal(assign.statusCode, 200, assign.body);
@@ -94,15 +107,27 @@ eachEngine('/api/exceptions', (engine) => {
         url: `/api/exceptions/${a}/comments`,
         payload: { text: 'hi' },
       });
-      assert.equal(anonymous.statusCode, 400);
-      assert.equal(
-        anonymous.json().code,
-        'CW_ERR_EXCEPTION_INPUT',
-        'an action needs someone to have done it',
-      );
+      assert.equal(anonymous.statusCode, 401);
+      assert.equal(anonymous.json().code, 'CW_ERR_AUTH_REQUIRED', 'an action needs someone to have done it');
+      const impostor = await app.inject({
+        method: 'POST',
+        url: `/api/exceptions/${a}/comments`,
+        headers: who.lead,
+        payload: { text: 'hi', actor: 'sam' },
+      });
+      assert.equal(impostor.statusCode, 403, 'a claimed actor other than the token user is refused');
+      assert.equal(impostor.json().code, 'CW_ERR_AUTH_ACTOR_MISMATCH');
+      const notAllowed = await app.inject({
+        method: 'POST',
+        url: `/api/exceptions/${a}/approve`,
+        headers: who.lead,
+      });
+      assert.equal(notAllowed.statusCode, 403, 'supply_chain may not approve edits');
+      assert.equal(notAllowed.json().code, 'CW_ERR_AUTH_FORBIDDEN');
       const comment = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${a}/comments`,
+        headers: who.sam,
         payload: { text: 'checking', actor: 'sam' },
       });
       assert.equal(comment.statusCode, 200, comment.body);
@@ -111,6 +136,7 @@ eachEngine('/api/exceptions', (engine) => {
       const early = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${a}/replay`,
+        headers: who.sam,
         payload: { actor: 'sam' },
       });
       assert.equal(early.statusCode, 200, early.body);
@@ -131,7 +157,7 @@ eachEngine('/api/exceptions', (engine) => {
       const bulk = await app.inject({
         method: 'POST',
         url: '/api/exceptions/replay',
-        headers: { 'x-crosswalk-actor': 'sam' },
+        headers: who.sam,
         payload: { reasonCode: 'CW_ERR_MAP_UNMAPPED_ITEM' },
       });
       assert.equal(bulk.statusCode, 200, bulk.body);
@@ -141,7 +167,7 @@ eachEngine('/api/exceptions', (engine) => {
         ),
         [`${a} applied`, `${b} failed`],
       );
-      const shown = (await app.inject(`/api/exceptions/${a}`)).json();
+      const shown = (await app.inject({ url: `/api/exceptions/${a}`, headers: who.sam })).json();
       assert.equal(shown.status, 'resolved');
       assert.equal(shown.message.outcome, 'applied');
       assert.deepEqual(
@@ -153,6 +179,7 @@ eachEngine('/api/exceptions', (engine) => {
       const edit = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${b}/replay`,
+        headers: who.ann,
         payload: { actor: 'ann', edits: [`FT1-7.1=${KNOWN}`], reason: 'typo' },
       });
       assert.equal(edit.statusCode, 200, edit.body);
@@ -160,6 +187,7 @@ eachEngine('/api/exceptions', (engine) => {
       const self = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${b}/approve`,
+        headers: who.ann,
         payload: { actor: 'ann' },
       });
       assert.equal(self.statusCode, 403);
@@ -167,32 +195,48 @@ eachEngine('/api/exceptions', (engine) => {
       const ok = await app.inject({
         method: 'POST',
         url: `/api/exceptions/${b}/approve`,
+        headers: who.bob,
         payload: { actor: 'bob' },
       });
       assert.equal(ok.statusCode, 200, ok.body);
       assert.equal(ok.json().replay.result, 'applied');
       assert.deepEqual(
-        ((await app.inject('/api/exceptions')).json() as { reasonCode: string }[]).map((x) => x.reasonCode),
+        (
+          (await app.inject({ url: '/api/exceptions', headers: who.sam })).json() as { reasonCode: string }[]
+        ).map((x) => x.reasonCode),
         ['CW_ERR_INVENTORY_NEGATIVE_ON_HAND'],
         'what is left open is the stock flag the replays raised (they issued beyond on-hand), not the failures',
       );
-      assert.equal((await app.inject('/api/exceptions?status=resolved')).json().length, 2);
+      assert.equal(
+        (await app.inject({ url: '/api/exceptions?status=resolved', headers: who.sam })).json().length,
+        2,
+      );
 
       const bad = [
-        [await app.inject('/api/exceptions/abc'), 400, 'CW_ERR_API_BAD_REQUEST'],
-        [await app.inject('/api/exceptions/999999'), 404, 'CW_ERR_API_NOT_FOUND'],
-        [await app.inject('/api/exceptions?status=later'), 400, 'CW_ERR_API_BAD_REQUEST'],
+        [await app.inject({ url: '/api/exceptions/abc', headers: who.sam }), 400, 'CW_ERR_API_BAD_REQUEST'],
+        [await app.inject({ url: '/api/exceptions/999999', headers: who.sam }), 404, 'CW_ERR_API_NOT_FOUND'],
+        [
+          await app.inject({ url: '/api/exceptions?status=later', headers: who.sam }),
+          400,
+          'CW_ERR_API_BAD_REQUEST',
+        ],
         [
           await app.inject({
             method: 'POST',
             url: `/api/exceptions/${a}/ignore`,
+            headers: who.sam,
             payload: { reason: 'x', actor: 'sam' },
           }),
           409,
           'CW_ERR_EXCEPTION_BAD_TRANSITION',
         ],
         [
-          await app.inject({ method: 'POST', url: '/api/exceptions/replay', payload: { actor: 'sam' } }),
+          await app.inject({
+            method: 'POST',
+            url: '/api/exceptions/replay',
+            headers: who.sam,
+            payload: { actor: 'sam' },
+          }),
           400,
           'CW_ERR_API_BAD_REQUEST',
         ],
@@ -200,6 +244,7 @@ eachEngine('/api/exceptions', (engine) => {
           await app.inject({
             method: 'POST',
             url: `/api/exceptions/${a}/replay`,
+            headers: who.sam,
             payload: { actor: 'sam', edits: ['MSH-10=X'] },
           }),
           400,

@@ -27,25 +27,16 @@ import {
   revisionsOf,
 } from '../store/exceptions-repository.ts';
 import type { SqlExecutor, Store } from '../store/index.ts';
+import { subjectOf } from './auth.ts';
 
 /**
- * /api/exceptions: the work-queue over HTTP, the same actions as `crosswalk exceptions`. Until users and
- * sessions exist (issue 6) the person acting is named by the `X-Crosswalk-Actor` header or an `actor`
- * field in the body, as `--as` names them on the command line; every action records that name.
+ * /api/exceptions: the work-queue over HTTP, the same actions as `crosswalk exceptions`. The person
+ * acting is the authenticated principal (auth.ts); an `actor` field may still be sent but must name them.
  */
 
 /** JSON-safe: bigint ids and amounts as strings. */
 const plain = <T>(v: T): unknown =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
-
-export const ACTOR_HEADER = 'x-crosswalk-actor';
-
-function actorOf(req: FastifyRequest): string {
-  const body = (req.body ?? {}) as { actor?: unknown };
-  const header = req.headers[ACTOR_HEADER];
-  const who = typeof body.actor === 'string' ? body.actor : typeof header === 'string' ? header : '';
-  return who;
-}
 
 const idParams = {
   type: 'object',
@@ -148,7 +139,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
       store,
       BigInt(req.params.id),
       command,
-      actorOf(req),
+      subjectOf(req),
       clock().toISOString(),
       dueAt === undefined ? {} : { dueAt },
     );
@@ -158,6 +149,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   app.get<{ Querystring: ListQuery }>(
     '/exceptions',
     {
+      config: { action: 'exceptions.read' },
       schema: {
         summary: 'The work-queue: exceptions matching the filters, oldest first (default: open and assigned)',
         tags: ['exceptions'],
@@ -203,6 +195,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   app.get<{ Params: { id: string } }>(
     '/exceptions/:id',
     {
+      config: { action: 'exceptions.read' },
       schema: {
         summary: 'One exception: reason, evidence, the message it concerns, history and corrected versions',
         tags: ['exceptions'],
@@ -219,6 +212,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   }>(
     '/exceptions/:id/assign',
     {
+      config: { action: 'exceptions.work' },
       schema: {
         summary: 'Assign (or reassign) an exception to a person, optionally with a due date',
         tags: ['exceptions'],
@@ -255,6 +249,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   app.post<{ Params: { id: string }; Body: { text: string } }>(
     '/exceptions/:id/comments',
     {
+      config: { action: 'exceptions.work' },
       schema: {
         summary: 'Comment on an exception (allowed in every status)',
         tags: ['exceptions'],
@@ -269,6 +264,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
     '/exceptions/:id/resolve',
     {
+      config: { action: 'exceptions.work' },
       schema: {
         summary: 'Resolve an exception by hand (the cause was dealt with outside a replay)',
         tags: ['exceptions'],
@@ -283,6 +279,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/exceptions/:id/ignore',
     {
+      config: { action: 'exceptions.work' },
       schema: {
         summary: 'Ignore an exception, with the reason why (kept on record)',
         tags: ['exceptions'],
@@ -300,6 +297,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   }>(
     '/exceptions/:id/replay',
     {
+      config: { action: 'exceptions.replay' },
       schema: {
         summary:
           'Replay the failed message with the active release and master data; with edits (POSITION=VALUE), store a corrected version first (financial fields wait for a second person)',
@@ -321,17 +319,19 @@ export const exceptionRoutes: FastifyPluginAsync<{
       const id = BigInt(req.params.id);
       const edits = req.body?.edits ?? [];
       if (edits.length > 0) {
+        await app.authorizeAlso(req, 'exceptions.edit');
         return plain(
-          await proposeEdit(replayDeps(), id, edits.map(parseEdit), actorOf(req), req.body?.reason ?? null),
+          await proposeEdit(replayDeps(), id, edits.map(parseEdit), subjectOf(req), req.body?.reason ?? null),
         );
       }
-      return plain(await replayException(replayDeps(), id, actorOf(req)));
+      return plain(await replayException(replayDeps(), id, subjectOf(req)));
     },
   );
 
   app.post<{ Params: { id: string } }>(
     '/exceptions/:id/approve',
     {
+      config: { action: 'exceptions.approve_edit' },
       schema: {
         summary: 'Approve the pending corrected version (someone other than its editor) and replay it',
         tags: ['exceptions'],
@@ -340,12 +340,13 @@ export const exceptionRoutes: FastifyPluginAsync<{
         response: { 400: errorRef, 403: errorRef, 404: errorRef, 409: errorRef },
       },
     },
-    async (req) => plain(await approveEdit(replayDeps(), BigInt(req.params.id), actorOf(req))),
+    async (req) => plain(await approveEdit(replayDeps(), BigInt(req.params.id), subjectOf(req))),
   );
 
   app.post<{ Params: { id: string }; Body: { note?: string } | undefined }>(
     '/exceptions/:id/reject',
     {
+      config: { action: 'exceptions.approve_edit' },
       schema: {
         summary: 'Turn down the pending corrected version',
         tags: ['exceptions'],
@@ -355,7 +356,9 @@ export const exceptionRoutes: FastifyPluginAsync<{
       },
     },
     async (req) =>
-      plain(await rejectEdit({ store, clock }, BigInt(req.params.id), actorOf(req), req.body?.note ?? null)),
+      plain(
+        await rejectEdit({ store, clock }, BigInt(req.params.id), subjectOf(req), req.body?.note ?? null),
+      ),
   );
 
   app.post<{
@@ -363,6 +366,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
   }>(
     '/exceptions/replay',
     {
+      config: { action: 'exceptions.replay' },
       schema: {
         summary:
           'Replay every replayable exception of a reason code, team or ordering key (or all), in arrival order',
@@ -395,7 +399,7 @@ export const exceptionRoutes: FastifyPluginAsync<{
           ...(b.team ? { team: b.team } : {}),
           ...(b.orderingKey ? { orderingKey: b.orderingKey } : {}),
         },
-        actorOf(req),
+        subjectOf(req),
       );
       return plain({ replayed: reports.length, reports });
     },

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { createLogger, Metrics } from '../observe/index.ts';
 import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 import { buildApp } from './app.ts';
 import { authorizedFhir } from './smart-testing.ts';
 
@@ -39,10 +40,14 @@ eachEngine('FHIR writes wake the apply stage', (engine) => {
     await fhir.inject('/fhir/ChargeItemDefinition');
     assert.equal(woken, 1, 'a read wakes nobody');
 
-    const list = (await app.inject('/api/messages')).json() as { id: string; messageType: string }[];
+    const { headers } = await userWithToken(store, 'eng', ['integration_engineer']);
+    const list = (await app.inject({ url: '/api/messages', headers })).json() as {
+      id: string;
+      messageType: string;
+    }[];
     const row = list.find((m) => m.messageType === 'FHIR:ChargeItemDefinition');
     assert.ok(row !== undefined, 'the write has an inbox row');
-    const shown = await app.inject(`/api/messages/${row.id}`);
+    const shown = await app.inject({ url: `/api/messages/${row.id}`, headers });
     assert.equal(shown.statusCode, 200, shown.body);
     const body = shown.json() as {
       format: string;

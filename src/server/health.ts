@@ -8,9 +8,9 @@ export const healthRoutes: FastifyPluginAsync<{ store: Store; metrics: Metrics }
   app,
   { store, metrics },
 ) => {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/readyz', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
     try {
       await store.ping();
       await assertMigrated(store);
@@ -30,7 +30,7 @@ export const healthRoutes: FastifyPluginAsync<{ store: Store; metrics: Metrics }
     }
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/metrics', { config: { action: 'system.read' }, schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -63,6 +63,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
   app.get<{ Querystring: { limit?: number; before?: string } }>(
     '/messages',
     {
+      config: { action: 'messages.read' },
       schema: {
         summary: 'Messages received, newest first',
         tags: ['messages'],
@@ -93,6 +94,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
   app.get<{ Querystring: { limit?: number } }>(
     '/messages/rejections',
     {
+      config: { action: 'messages.read' },
       schema: {
         summary: 'Messages refused (unparseable, conflicting resends), newest first',
         tags: ['messages'],
@@ -116,6 +118,7 @@ export const messageRoutes: FastifyPluginAsync<{ store: Store }> = async (app, {
   app.get<{ Params: { id: string } }>(
     '/messages/:id',
     {
+      config: { action: 'messages.read_phi' },
       schema: {
         summary: 'One message: metadata, the ACK it got, and its parsed tree with 1-based positions',
         tags: ['messages'],

@@ -12,6 +12,7 @@ import {
   setPaused,
   settleStuck,
 } from '../store/outbox-repository.ts';
+import { subjectOf } from './auth.ts';
 
 /** bigint ids as strings: JSON has no 64-bit integers. */
 const plain = <T>(v: T): unknown =>
@@ -23,9 +24,9 @@ const nameParam = {
   properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } },
 } as const;
 
+/** `as` is optional: the actor is the authenticated principal, and a different name is refused. */
 const actorBody = {
   type: 'object',
-  required: ['as'],
   additionalProperties: false,
   properties: {
     as: { type: 'string', minLength: 1, maxLength: 200, description: 'who does it' },
@@ -42,6 +43,7 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
   app.get(
     '/outbox/destinations',
     {
+      config: { action: 'outbox.read' },
       schema: {
         summary: 'Destinations with their queue depth and oldest waiting document',
         tags: ['outbox'],
@@ -53,6 +55,7 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
   app.get<{ Params: { name: string }; Querystring: { state?: DeliveryState; limit?: number } }>(
     '/outbox/destinations/:name',
     {
+      config: { action: 'outbox.read' },
       schema: {
         summary: 'One destination and the deliveries waiting for it (or in one state), in order',
         tags: ['outbox'],
@@ -82,9 +85,10 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     ['pause', true],
     ['resume', false],
   ] as const) {
-    app.post<{ Params: { name: string }; Body: { as: string; reason?: string } }>(
+    app.post<{ Params: { name: string }; Body: { as?: string; reason?: string } | undefined }>(
       `/outbox/destinations/:name/${action}`,
       {
+        config: { action: 'outbox.operate' },
         schema: {
           summary: paused
             ? 'Stop delivering to one destination (it keeps queueing; the others flow)'
@@ -101,8 +105,8 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
             tx,
             req.params.name,
             paused,
-            req.body.as,
-            req.body.reason ?? null,
+            subjectOf(req),
+            req.body?.reason ?? null,
             new Date().toISOString(),
           ),
         );
@@ -114,6 +118,7 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
   app.get<{ Params: { id: string } }>(
     '/outbox/documents/:id',
     {
+      config: { action: 'outbox.read' },
       schema: {
         summary: 'One outbox document with its deliveries and every attempt',
         tags: ['outbox'],
@@ -133,9 +138,10 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
   );
 
   for (const action of ['retry', 'confirm'] as const) {
-    app.post<{ Params: { name: string; id: string }; Body: { as: string } }>(
+    app.post<{ Params: { name: string; id: string }; Body: { as?: string } | undefined }>(
       `/outbox/destinations/:name/documents/:id/${action}`,
       {
+        config: { action: 'outbox.operate' },
         schema: {
           summary:
             action === 'retry'
@@ -156,7 +162,7 @@ export const outboxRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
       async (req) => {
         await requireDestination(store, req.params.name);
         const row = await store.transaction((tx) =>
-          settleStuck(tx, req.params.name, req.params.id, action, req.body.as, new Date().toISOString()),
+          settleStuck(tx, req.params.name, req.params.id, action, subjectOf(req), new Date().toISOString()),
         );
         return plain(row);
       },

@@ -82,6 +82,8 @@ export async function startServer(options: StartOptions): Promise<Running> {
       publicUrl: config.publicUrl === '' ? null : config.publicUrl,
       // A FHIR write that reached the inbox wakes the apply stage, as an MLLP batch does.
       onStored: () => applier?.notify(),
+      sessionIdleTimeoutMs: config.sessionIdleTimeoutMs,
+      sessionMaxAgeMs: config.sessionMaxAgeMs,
     });
     try {
       await app.listen({ host: config.httpHost, port: config.httpPort });

@@ -9,6 +9,7 @@ export const systemRoutes: FastifyPluginAsync<{ store: Store; version: string }>
   app.get(
     '/system',
     {
+      config: { action: 'system.read' },
       schema: {
         summary: 'Version, database engine and schema version of this Crosswalk instance',
         tags: ['system'],
@@ -41,6 +42,7 @@ export const systemRoutes: FastifyPluginAsync<{ store: Store; version: string }>
   app.get(
     '/master-data',
     {
+      config: { action: 'system.read' },
       schema: {
         summary: 'How many records of each kind of master data are loaded',
         tags: ['master data'],

@@ -3,6 +3,7 @@ import { loadTokenKey } from '../../apply/index.ts';
 import { verifyChain } from '../../governance/index.ts';
 import { readAuditChain, readCheckpointFiles, writeAuditCheckpoint } from '../../store/audit-repository.ts';
 import { openStore } from '../../store/index.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -23,6 +24,7 @@ export function auditCommand(program: Command): void {
     const limit = Math.max(1, Math.min(10_000, Number(opts['limit']) || 50));
     const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
+      await actingAs(store, opts, 'audit.read');
       const records = await readAuditChain(store, limit);
       emit(Boolean(opts['json']), records, () =>
         records.length === 0
@@ -49,6 +51,7 @@ export function auditCommand(program: Command): void {
     const key = loadTokenKey(config.auditKeyFile);
     const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
+      await actingAs(store, opts, 'audit.checkpoint');
       const written = await writeAuditCheckpoint(store, key, config.auditCheckpointDir);
       if (!written) {
         emit(
@@ -79,6 +82,7 @@ export function auditCommand(program: Command): void {
     const key = loadTokenKey(config.auditKeyFile);
     const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
+      await actingAs(store, opts, 'audit.checkpoint');
       const checkpoints = readCheckpointFiles(config.auditCheckpointDir);
       const v = verifyChain(await readAuditChain(store), checkpoints, key);
       emit(Boolean(opts['json']), { ...v, checkpoints: checkpoints.length }, () =>

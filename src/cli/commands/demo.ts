@@ -3,10 +3,13 @@ import type { Command } from 'commander';
 import { setUpDemoBooks } from '../../apply/index.ts';
 import { generateDemoHealthSystem, generateTraffic } from '../../demo/index.ts';
 import { CrosswalkError } from '../../errors/index.ts';
+import { issueToken } from '../../governance/index.ts';
 import { parseMessage } from '../../hl7v2/index.ts';
 import { type Running, startServer } from '../../server/runtime.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import { flowSummary, netByEntity, trialBalance } from '../../store/books-queries.ts';
-import { migrate, openStore, parseDatabaseUrl } from '../../store/index.ts';
+import { createToken, createUser, findUser, insertGrant } from '../../store/identity-repository.ts';
+import { migrate, openStore, parseDatabaseUrl, type Store } from '../../store/index.ts';
 import {
   countMasterData,
   getMeta,
@@ -48,6 +51,7 @@ export function demoCommand(program: Command): void {
     }
     const store = await openStore(target, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     let loaded: boolean;
+    let demoToken = '';
     try {
       await migrate(store);
       const existingSeed = await getMeta(store, DEMO_SEED_KEY);
@@ -62,6 +66,7 @@ export function demoCommand(program: Command): void {
       } else {
         throw new CrosswalkError('CW_ERR_DEMO_NOT_EMPTY', { target: store.target });
       }
+      if (opts['serve'] !== false) demoToken = await issueDemoToken(store);
       const counts = await countMasterData(store);
       emit(json, { database: store.target, seed: config.demoSeed, loaded, counts }, () =>
         [
@@ -85,6 +90,10 @@ export function demoCommand(program: Command): void {
         `  ${running.httpUrl}/api/openapi.json    the API description`,
         `  ${running.httpUrl}/metrics             Prometheus metrics`,
         `  mllp://${running.mllpAddress}          HL7 v2 over MLLP (crosswalk send FILE --to ${running.mllpAddress})`,
+        '',
+        'The API and the CLI need a credential. A read-only token (user demo.auditor, 24 hours) for this demo:',
+        `  export CROSSWALK_TOKEN=${demoToken}`,
+        `  curl -H "Authorization: Bearer $CROSSWALK_TOKEN" ${running.httpUrl}/api/system`,
         '',
       ].join('\n'),
     );
@@ -154,4 +163,39 @@ async function sendDemoTraffic(running: Running, seed: number, json: boolean): P
         '',
       ].join('\n'),
   );
+}
+
+/**
+ * The demo's own reader: user demo.auditor (auditor: reads, no PHI, no changes) and a fresh 24-hour API
+ * token each run, so the printed URLs and commands work with no setup. It has no password; real users
+ * are made with `crosswalk users create`.
+ */
+async function issueDemoToken(store: Store): Promise<string> {
+  const user = 'demo.auditor';
+  const now = new Date();
+  const at = now.toISOString();
+  const t = issueToken();
+  await store.transaction(async (tx) => {
+    if (!(await findUser(tx, user))) {
+      await createUser(tx, { name: user, displayName: 'Demo reader', passwordHash: null, at, by: 'demo' });
+      await insertGrant(tx, { user, role: 'auditor', scope: '*', by: 'demo', at });
+    }
+    await createToken(tx, {
+      id: t.id,
+      user,
+      secretSha256: t.secretSha256,
+      label: 'demo',
+      at,
+      by: 'demo',
+      expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
+    });
+    await appendAudit(tx, {
+      at,
+      actor: 'demo',
+      action: 'tokens.create',
+      object: `token:${t.id}`,
+      after: { user },
+    });
+  });
+  return t.token;
 }

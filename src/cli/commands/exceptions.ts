@@ -13,9 +13,10 @@ import { CrosswalkError } from '../../errors/index.ts';
 import { ageHours, type Command as ExceptionCommand, parseEdit } from '../../exceptions/index.ts';
 import { exceptionDetail, exceptionView, parseStatuses } from '../../server/exceptions.ts';
 import { actOnException, type ExceptionFilter, listExceptions } from '../../store/exceptions-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk exceptions …`: the work-queue from the command line. Who acts is named by `--as` until
@@ -131,6 +132,7 @@ export function exceptionsCommand(program: Command): void {
     const now = new Date();
     const filter = filterFrom(opts, now);
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'exceptions.read');
       const rows = (await listExceptions(store, filter)).map((x) => exceptionView(x, now));
       emit(Boolean(opts['json']), rows, () =>
         rows.length === 0
@@ -164,6 +166,7 @@ export function exceptionsCommand(program: Command): void {
   ).action(async (given: string, opts: Record<string, unknown>) => {
     const id = exceptionId(given);
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'exceptions.read');
       const d = await exceptionDetail(store, id, new Date());
       emit(Boolean(opts['json']), d, () =>
         [
@@ -214,15 +217,15 @@ export function exceptionsCommand(program: Command): void {
           .command(name)
           .description(description)
           .argument('<id>', 'exception id')
-          .requiredOption('--as <name>', 'who does it')
+          .option('--as <name>', "who does it (must be the token's user)")
           .option('--json', 'print JSON'),
       ),
     ).action(async (given: string, opts: Record<string, unknown>) => {
       const id = exceptionId(given);
-      const who = personOption(opts, 'as');
       const command = toCommand(opts);
       const due = dueFrom?.(opts);
       await withMigratedStore(opts, async (store) => {
+        const who = (await actingAs(store, opts, 'exceptions.work')).subject;
         const r = await actOnException(
           store,
           id,
@@ -278,7 +281,7 @@ export function exceptionsCommand(program: Command): void {
         'replay failed messages with the active release and master data: one exception, or every replayable one of a reason code, team or key (--all for all)',
       )
       .argument('[id]', 'exception id (or use the filters)')
-      .requiredOption('--as <name>', 'who replays')
+      .option('--as <name>', "who replays (must be the token's user)")
       .option(
         '--set <position=value>',
         'correct a field first, e.g. FT1-10=2 (repeatable); FT1 and PV1-3 need a second person',
@@ -291,7 +294,6 @@ export function exceptionsCommand(program: Command): void {
       .option('--all', 'every replayable exception')
       .option('--json', 'print JSON'),
   ).action(async (given: string | undefined, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     const edits = ((opts['set'] as string[] | undefined) ?? []).map(parseEdit);
     const filtered = Boolean(opts['reasonCode'] || opts['team'] || opts['key'] || opts['all']);
     if (given !== undefined && filtered)
@@ -307,6 +309,8 @@ export function exceptionsCommand(program: Command): void {
     const config = configFrom(opts);
     const keys = loadTokenKeys(config.tokenKeyFile);
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, edits.length > 0 ? 'exceptions.edit' : 'exceptions.replay'))
+        .subject;
       const deps = { store, tokenKey: keys.current, earlierTokenKeys: keys.earlier };
       if (given !== undefined && edits.length > 0) {
         const r = await proposeEdit(
@@ -359,14 +363,14 @@ export function exceptionsCommand(program: Command): void {
         "approve the pending corrected version of an exception's message (not its editor) and replay it",
       )
       .argument('<id>', 'exception id')
-      .requiredOption('--as <name>', 'who approves')
+      .option('--as <name>', "who approves (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (given: string, opts: Record<string, unknown>) => {
     const id = exceptionId(given);
-    const who = personOption(opts, 'as');
     const config = configFrom(opts);
     const keys = loadTokenKeys(config.tokenKeyFile);
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'exceptions.approve_edit')).subject;
       const r = await approveEdit({ store, tokenKey: keys.current, earlierTokenKeys: keys.earlier }, id, who);
       emit(Boolean(opts['json']), r, () =>
         [
@@ -383,13 +387,13 @@ export function exceptionsCommand(program: Command): void {
       .command('reject')
       .description("turn down the pending corrected version of an exception's message")
       .argument('<id>', 'exception id')
-      .requiredOption('--as <name>', 'who rejects it')
+      .option('--as <name>', "who rejects it (must be the token's user)")
       .option('--note <text>', 'why')
       .option('--json', 'print JSON'),
   ).action(async (given: string, opts: Record<string, unknown>) => {
     const id = exceptionId(given);
-    const who = personOption(opts, 'as');
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'exceptions.approve_edit')).subject;
       const r = await rejectEdit({ store }, id, who, (opts['note'] as string | undefined) ?? null);
       emit(Boolean(opts['json']), r, () => `rejected corrected version ${r.revisionId} of exception ${id}`);
     });

@@ -15,6 +15,7 @@ import {
 import { exportJournalEntries } from '../../store/journal-export.ts';
 import { readMasterData } from '../../store/master-data.ts';
 import { listPeriods } from '../../store/posting-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -82,8 +83,9 @@ export function exportCommand(program: Command): void {
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `--period must be YYYY-MM; got ${period}` });
     }
     await withMigratedStore(opts, async (store) => {
-      const { entities, accounts } = await readMasterData(store, ['entities', 'accounts']);
       const entity = typeof opts['entity'] === 'string' ? opts['entity'] : undefined;
+      await actingAs(store, opts, 'export.journal', entity ? { entity } : undefined);
+      const { entities, accounts } = await readMasterData(store, ['entities', 'accounts']);
       if (entity !== undefined && !entities.some((e) => e.code === entity)) {
         throw new CrosswalkError('CW_ERR_LEDGER_UNKNOWN_ENTITY', { entity });
       }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CrosswalkError, isCrosswalkError } from '../../errors/index.ts';
 import { type BundleSummary, FhirService, type JsonObject, parseBody } from '../../fhir/index.ts';
 import { FhirRepository } from '../../store/fhir-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -161,6 +162,7 @@ export function importCommand(program: Command): void {
     const total = ordered.reduce((n, f) => n + f.units, 0);
 
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'import.fhir');
       const service = new FhirService({ store: new FhirRepository(store) });
       const totals: Totals = { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: new Map() };
       const perFile: { file: string; kind: string; entries: number; summary: Totals }[] = [];

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CrosswalkError } from '../../errors/index.ts';
+import { entitiesInScope } from '../../governance/index.ts';
 import { readHeader } from '../../hl7v2/index.ts';
 import {
   type CloseCheck,
@@ -20,7 +21,7 @@ import {
   recentJournal,
   trialBalance,
 } from '../../store/books-queries.ts';
-import type { SqlExecutor } from '../../store/index.ts';
+import type { SqlExecutor, Store } from '../../store/index.ts';
 import { readMasterData } from '../../store/master-data.ts';
 import {
   activeReleaseId,
@@ -29,10 +30,11 @@ import {
   movePeriodStatus,
   pendingCount,
 } from '../../store/posting-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { manualJournalCommand } from './four-eyes.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk ledger …`: the books as finance reads them (trial balance, journal with its sources,
@@ -172,6 +174,20 @@ async function closeCheck(
   return { check, blockingExceptions: blocking.map((x) => String(x.id)) };
 }
 
+/**
+ * `ledger.read` is scoped: with --entity the grant must cover that entity; without it the listing shows
+ * only the entities the reader's grants cover. Answers the filter to apply.
+ */
+async function readScope(
+  store: Store,
+  opts: Record<string, unknown>,
+  entity: string | undefined,
+): Promise<(entity: string) => boolean> {
+  const who = await actingAs(store, opts, 'ledger.read', entity ? { entity } : undefined);
+  const inScope = entitiesInScope(who, 'ledger.read');
+  return (e) => inScope === null || inScope.has(e);
+}
+
 export function ledgerCommand(program: Command): void {
   const ledger = program
     .command('ledger')
@@ -188,11 +204,14 @@ export function ledgerCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
       const entity = await checkEntity(store, opts['entity']);
+      const visible = await readScope(store, opts, entity);
       const periodId = await checkPeriod(store, opts['period'], entity);
-      const rows = await trialBalance(store, {
-        ...(entity ? { entity } : {}),
-        ...(periodId ? { periodId } : {}),
-      });
+      const rows = (
+        await trialBalance(store, {
+          ...(entity ? { entity } : {}),
+          ...(periodId ? { periodId } : {}),
+        })
+      ).filter((r) => visible(r.entity));
       const totals = new Map<string, { entity: string; currency: string; debit: bigint; credit: bigint }>();
       for (const r of rows) {
         const k = `${r.entity} ${r.currency}`;
@@ -275,12 +294,15 @@ export function ledgerCommand(program: Command): void {
     const limit = positiveInt('--limit', opts['limit']);
     await withMigratedStore(opts, async (store) => {
       const entity = await checkEntity(store, opts['entity']);
+      const visible = await readScope(store, opts, entity);
       const periodId = await checkPeriod(store, opts['period'], entity);
-      const entries = await recentJournal(store, {
-        limit,
-        ...(entity ? { entity } : {}),
-        ...(periodId ? { periodId } : {}),
-      });
+      const entries = (
+        await recentJournal(store, {
+          limit,
+          ...(entity ? { entity } : {}),
+          ...(periodId ? { periodId } : {}),
+        })
+      ).filter((e) => visible(e.entity));
       emit(
         Boolean(opts['json']),
         entries.map(({ accountNames, lines, ...e }) => ({
@@ -333,9 +355,10 @@ export function ledgerCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
       const entity = await checkEntity(store, opts['entity']);
+      const visible = await readScope(store, opts, entity);
       const counts = await entryCounts(store);
       const periods = (await listPeriods(store))
-        .filter((p) => entity === undefined || p.entityCode === entity)
+        .filter((p) => (entity === undefined || p.entityCode === entity) && visible(p.entityCode))
         .map((p) => ({ ...p, entries: counts.get(`${p.entityCode} ${p.id}`) ?? 0 }));
       emit(Boolean(opts['json']), periods, () =>
         periods.length === 0
@@ -363,14 +386,14 @@ export function ledgerCommand(program: Command): void {
       )
       .argument('<entity>', 'the legal entity, e.g. HRMC')
       .argument('<period>', 'the fiscal period, e.g. 2026-11')
-      .requiredOption('--as <name>', 'who closes it')
+      .option('--as <name>', "who closes it (must be the token's user)")
       .option('--abort', 'give up a close in progress: closing → open')
       .option('--json', 'print JSON'),
   ).action(async (entityArg: string, periodArg: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     const json = Boolean(opts['json']);
     await withMigratedStore(opts, async (store) => {
       const entity = (await checkEntity(store, entityArg))!;
+      const who = (await actingAs(store, opts, 'ledger.close', { entity })).subject;
       const find = async (db: SqlExecutor): Promise<FiscalPeriod> => {
         const p = (await listPeriods(db)).find((x) => x.entityCode === entity && x.id === periodArg);
         if (!p) {

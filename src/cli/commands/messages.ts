@@ -3,6 +3,7 @@ import { CrosswalkError } from '../../errors/index.ts';
 import { storedContent } from '../../server/messages.ts';
 import { InboxRepository } from '../../store/inbox-repository.ts';
 import { openStore, type Store } from '../../store/index.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -30,6 +31,7 @@ export function messagesCommand(program: Command): void {
     if (!Number.isSafeInteger(limit) || limit < 1)
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--limit must be a whole number ≥ 1' });
     await withStore(opts, async (store) => {
+      await actingAs(store, opts, 'messages.read');
       const repo = new InboxRepository(store);
       if (opts['rejected']) {
         const rows = await repo.listRejections(limit);
@@ -81,6 +83,7 @@ export function messagesCommand(program: Command): void {
     if (!/^\d+$/.test(id))
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `message id must be a number, got "${id}"` });
     await withStore(opts, async (store) => {
+      await actingAs(store, opts, 'messages.read_phi');
       const m = await new InboxRepository(store).get(BigInt(id));
       if (!m) throw new CrosswalkError('CW_ERR_API_NOT_FOUND', { what: 'message', id });
       if (opts['raw']) {

@@ -11,6 +11,7 @@ import {
   setPaused,
   settleStuck,
 } from '../../store/outbox-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -25,12 +26,6 @@ const age = (iso: string | null, now: Date): string => {
   if (iso === null) return '-';
   const s = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
   return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
-};
-
-const personOf = (opts: Record<string, unknown>): string => {
-  const who = String(opts['as'] ?? '').trim();
-  if (who === '') throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--as must name a person' });
-  return who;
 };
 
 function stateOf(v: unknown): DeliveryState | undefined {
@@ -54,6 +49,7 @@ export function outboxCommand(program: Command): void {
     .option('--json', 'as JSON')
     .action(async (opts: Record<string, unknown>) => {
       await withMigratedStore(opts, async (store) => {
+        await actingAs(store, opts, 'outbox.read');
         const rows = await destinationOverview(store);
         const now = new Date();
         emit(Boolean(opts['json']), rows, () =>
@@ -97,6 +93,7 @@ export function outboxCommand(program: Command): void {
     .action(async (what: string, opts: Record<string, unknown>) => {
       const json = Boolean(opts['json']);
       await withMigratedStore(opts, async (store) => {
+        await actingAs(store, opts, 'outbox.read');
         if (/^(jb|rq)_[0-9a-f]{16}$/.test(what)) {
           const detail = await documentDetail(store, what);
           if (!detail)
@@ -175,13 +172,13 @@ export function outboxCommand(program: Command): void {
             : 'deliver to a paused destination again (it drains in order)',
         )
         .argument('<destination>')
-        .requiredOption('--as <name>', `who ${name}s it`),
+        .option('--as <name>', `who ${name}s it (must be the token's user)`),
     )
       .option('--reason <text>', 'why (shown in outbox list/show)')
       .option('--json', 'as JSON')
       .action(async (destination: string, opts: Record<string, unknown>) => {
-        const who = personOf(opts);
         await withMigratedStore(opts, async (store) => {
+          const who = (await actingAs(store, opts, 'outbox.operate')).subject;
           await requireDestination(store, destination);
           const reason = typeof opts['reason'] === 'string' ? opts['reason'] : null;
           const changed = await store.transaction((tx) =>
@@ -206,12 +203,12 @@ export function outboxCommand(program: Command): void {
         .description(help)
         .argument('<destination>')
         .argument('<document>')
-        .requiredOption('--as <name>', 'who decides'),
+        .option('--as <name>', "who decides (must be the token's user)"),
     )
       .option('--json', 'as JSON')
       .action(async (destination: string, document: string, opts: Record<string, unknown>) => {
-        const who = personOf(opts);
         await withMigratedStore(opts, async (store) => {
+          const who = (await actingAs(store, opts, 'outbox.operate')).subject;
           await requireDestination(store, destination);
           const row = await store.transaction((tx) =>
             settleStuck(tx, destination, document, action, who, new Date().toISOString()),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CrosswalkError } from '../../errors/index.ts';
 import { publishMasterSnapshot } from '../../store/publish-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -19,15 +20,14 @@ export function publishCommand(program: Command): void {
       .argument('<master>', 'items or charges'),
   )
     .option('--to <destination>', 'one destination only (default: every one taking item-master documents)')
-    .requiredOption('--as <name>', 'who publishes (recorded in the documents)')
+    .option('--as <name>', "who publishes (must be the token's user; recorded in the documents)")
     .option('--json', 'as JSON')
     .action(async (master: string, opts: Record<string, unknown>) => {
       if (master !== 'items' && master !== 'charges') {
         throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `publish items or charges; got ${master}` });
       }
-      const by = String(opts['as'] ?? '').trim();
-      if (by === '') throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--as must name a person' });
       await withMigratedStore(opts, async (store) => {
+        const by = (await actingAs(store, opts, 'publish.master')).subject;
         const r = await publishMasterSnapshot(store, {
           master,
           by,

@@ -29,6 +29,7 @@ import {
   type StoredRelease,
   saveRelease,
 } from '../../store/posting-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -255,13 +256,14 @@ export function releaseCommand(program: Command): void {
       .command('propose')
       .description('store the release in a folder (release.json and CSV tables) as proposed, and diff it')
       .argument('<dir>', 'the release folder (as release export writes it)')
-      .requiredOption('--author <name>', 'who proposes it (someone else must approve it)')
+      .option('--author <name>', "who proposes it (must be the token's user; someone else must approve it)")
       .option('--json', 'print JSON'),
   ).action(async (dir: string, opts: Record<string, unknown>) => {
-    const author = personOption(opts, 'author');
-    const content = releaseFromFiles(readReleaseFolder(dir));
-    const proposed = createRelease(content, author);
     await withMigratedStore(opts, async (store) => {
+      // Authenticated before the folder is read: nothing is parsed for an unknown caller.
+      const author = (await actingAs(store, opts, 'release.propose')).subject;
+      const content = releaseFromFiles(readReleaseFolder(dir));
+      const proposed = createRelease(content, author);
       const at = new Date().toISOString();
       const { stored, existing, active } = await store.transaction(async (tx) => {
         const stored = await saveRelease(tx, proposed, at);
@@ -318,6 +320,7 @@ export function releaseCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (given: string, dir: string, opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'release.read');
       const id = await resolveReleaseId(store, given);
       const r = (await loadRelease(store, id))!;
       const files = releaseToFiles(r.content);
@@ -340,7 +343,7 @@ export function releaseCommand(program: Command): void {
       emit(Boolean(opts['json']), { id, dir, files: Object.keys(files) }, () =>
         [
           `wrote release ${short(id)} "${r.content.name}" to ${dir}: ${Object.keys(files).join(', ')}`,
-          `edit it, then: crosswalk release propose ${dir} --author <your name>`,
+          `edit it, then: crosswalk release propose ${dir}`,
         ].join('\n'),
       );
     });
@@ -353,10 +356,11 @@ export function releaseCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'release.read');
       const rows = await releaseRows(store);
       emit(Boolean(opts['json']), rows, () =>
         rows.length === 0
-          ? 'no releases yet (crosswalk release propose DIR --author NAME)'
+          ? 'no releases yet (crosswalk release propose DIR)'
           : trimLines(
               table([
                 ['ID', 'LABEL', 'STATUS', 'AUTHOR', 'APPROVER', 'PROPOSED', 'APPROVED', ''],
@@ -386,6 +390,7 @@ export function releaseCommand(program: Command): void {
       .option('--json', 'print JSON (with the full diff)'),
   ).action(async (given: string, opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'release.read');
       const id = await resolveReleaseId(store, given);
       const r = (await loadRelease(store, id))!;
       const meta = (await releaseRows(store)).find((x) => x.id === id)!;
@@ -437,11 +442,11 @@ export function releaseCommand(program: Command): void {
       .command('approve')
       .description('approve a proposed release (the approver must not be its author)')
       .argument('<id>', 'release id or unique prefix (≥ 8 hex characters)')
-      .requiredOption('--as <name>', 'who approves it')
+      .option('--as <name>', "who approves it (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (given: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'release.approve')).subject;
       const at = new Date().toISOString();
       const approved = await store.transaction(async (tx) => {
         const id = await resolveReleaseId(tx, given);
@@ -479,13 +484,13 @@ export function releaseCommand(program: Command): void {
       .command('activate')
       .description('make an approved release the one new messages are interpreted with')
       .argument('<id>', 'release id or unique prefix (≥ 8 hex characters)')
-      .requiredOption('--as <name>', 'who activates it')
+      .option('--as <name>', "who activates it (must be the token's user)")
       .option('--note <text>', 'why, for the activation log')
       .option('--json', 'print JSON'),
   ).action(async (given: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     const note = typeof opts['note'] === 'string' ? opts['note'] : null;
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'release.activate')).subject;
       const at = new Date().toISOString();
       const result = await store.transaction(async (tx) => {
         const id = await resolveReleaseId(tx, given);
@@ -518,12 +523,12 @@ export function releaseCommand(program: Command): void {
     release
       .command('rollback')
       .description('re-activate the release that was active before the current one')
-      .requiredOption('--as <name>', 'who rolls back')
+      .option('--as <name>', "who rolls back (must be the token's user)")
       .option('--note <text>', 'why, for the activation log')
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'release.activate')).subject;
       const at = new Date().toISOString();
       const result = await store.transaction(async (tx) => {
         const history = await storedHistory(tx, []);

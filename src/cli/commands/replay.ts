@@ -11,6 +11,7 @@ import { appendAudit } from '../../store/audit-repository.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { enqueueDocuments } from '../../store/outbox-repository.ts';
 import { listPeriods, listReleases, loadRelease, saveEntries } from '../../store/posting-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -89,8 +90,8 @@ export function replayCommand(program: Command): void {
       .requiredOption('--release <id>', 'the release to replay under (id or unique prefix)')
       .option('--from <time>', 'first received-at to include (ISO 8601)')
       .option('--to <time>', 'received-at to stop before (ISO 8601)')
-      .option('--apply', 'post the difference as reversals plus new entries (needs --as and --approved-by)')
-      .option('--as <name>', 'who prepares the correction')
+      .option('--apply', 'post the difference as reversals plus new entries (needs --approved-by)')
+      .option('--as <name>', "who prepares the correction (must be the token's user)")
       .option('--approved-by <name>', 'who approves it: someone other than the preparer')
       .option('--threads <n>', 'replay threads (0: none; default one per core, at most 4)')
       .option('--json', 'print JSON'),
@@ -98,13 +99,12 @@ export function replayCommand(program: Command): void {
     const config = configFrom(opts);
     const from = iso('--from', opts['from'] as string | undefined, '0000-01-01T00:00:00.000Z');
     const to = iso('--to', opts['to'] as string | undefined, '9999-12-31T00:00:00.000Z');
-    if (opts['apply'] && (!opts['as'] || !opts['approvedBy'])) {
-      throw new CrosswalkError('CW_ERR_CLI_USAGE', {
-        reason: '--apply needs --as NAME and --approved-by NAME',
-      });
+    if (opts['apply'] && !opts['approvedBy']) {
+      throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--apply needs --approved-by NAME' });
     }
     const store = await openStore(config.databaseUrl, { poolMax: 2, rawKeyRingFile: config.rawKeyRingFile });
     try {
+      const preparer = (await actingAs(store, opts, opts['apply'] ? 'replay.apply' : 'replay.run')).subject;
       const id = await releaseByPrefix(store, String(opts['release']));
       const release = (await loadRelease(store, id))!;
       const tokenKey = loadTokenKeys(config.tokenKeyFile).current;
@@ -125,7 +125,7 @@ export function replayCommand(program: Command): void {
         const base = await staticContextFor(store, release, tokenKey);
         const periods = await listPeriods(store);
         const corrections = replayCorrections(report, base.ledger, periods, {
-          preparedBy: String(opts['as']),
+          preparedBy: preparer,
           approvedBy: String(opts['approvedBy']),
           at,
         });
@@ -141,7 +141,7 @@ export function replayCommand(program: Command): void {
           await enqueueDocuments(tx, docs);
           await appendAudit(tx, {
             at,
-            actor: String(opts['as']),
+            actor: preparer,
             action: 'replay.apply',
             object: `release:${id}`,
             after: {
