@@ -199,6 +199,11 @@ interface PairCheck {
   readonly id: string;
   readonly doer: string;
   readonly approver: string;
+  /**
+   * Where the doer is recorded on another row (a proposal, read by its key), so a decision row written
+   * straight into the database cannot name a different preparer than the one stored.
+   */
+  readonly doerFrom?: { readonly table: string; readonly key: string };
   /** Extra condition: only decisions that approved. */
   readonly approvedWhen?: string;
   readonly objectPrefix: string;
@@ -232,19 +237,23 @@ const PAIRS: readonly PairCheck[] = [
   },
   {
     kind: 'journal_prepared_and_approved',
-    table: 'manual_journals',
-    id: 'id',
+    table: 'manual_journal_decisions',
+    id: 'proposal_id',
     doer: 'prepared_by',
-    approver: 'approved_by',
+    doerFrom: { table: 'manual_journal_proposals', key: 'id' },
+    approver: 'decided_by',
+    approvedWhen: "decision = 'approved'",
     objectPrefix: 'manual_journal',
     verbs: ['prepared', 'approved'],
   },
   {
     kind: 'adjustment_prepared_and_approved',
-    table: 'inventory_adjustments',
-    id: 'id',
+    table: 'inventory_adjustment_decisions',
+    id: 'proposal_id',
     doer: 'prepared_by',
-    approver: 'approved_by',
+    doerFrom: { table: 'inventory_adjustment_proposals', key: 'id' },
+    approver: 'decided_by',
+    approvedWhen: "decision = 'approved'",
     objectPrefix: 'inventory_adjustment',
     verbs: ['prepared', 'approved'],
   },
@@ -274,14 +283,17 @@ export async function sodReport(db: SqlExecutor, now: Date = new Date()): Promis
       skipped.push({ check: p.kind, reason: `table ${p.table} does not exist` });
       continue;
     }
-    const missing = [p.id, p.doer, p.approver].filter((c) => !columns.has(c));
+    const missing = [p.id, ...(p.doerFrom ? [] : [p.doer]), p.approver].filter((c) => !columns.has(c));
     if (missing.length > 0) {
       skipped.push({ check: p.kind, reason: `table ${p.table} has no column ${missing.join(', ')}` });
       continue;
     }
+    const doer = p.doerFrom
+      ? `(SELECT s.${p.doer} FROM ${p.doerFrom.table} s WHERE s.${p.doerFrom.key} = ${p.table}.${p.id})`
+      : p.doer;
     const rows = await db.query(
-      `SELECT ${p.id} AS id, ${p.doer} AS doer, ${p.approver} AS approver FROM ${p.table}
-        WHERE ${p.approver} IS NOT NULL AND lower(trim(${p.doer})) = lower(trim(${p.approver}))
+      `SELECT ${p.id} AS id, ${doer} AS doer, ${p.approver} AS approver FROM ${p.table}
+        WHERE ${p.approver} IS NOT NULL AND lower(trim(${doer})) = lower(trim(${p.approver}))
         ${p.approvedWhen ? `AND ${p.approvedWhen}` : ''} ORDER BY ${p.id}`,
     );
     for (const r of rows) {
