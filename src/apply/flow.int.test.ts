@@ -324,7 +324,9 @@ eachEngine('apply flow: a generated demo day over MLLP, through the real runtime
     assert.ok(identifiers.size > 200, `${identifiers.size} patient identifiers collected`);
     const rows = await store.query('SELECT id, content_sha256, raw, raw_key_id FROM inbound_messages');
     const sealed = rows.map((r) => asBytes(r['raw']).toString('utf8')).join('\n');
-    assert.deepEqual(occurrences(sealed, identifiers.keys()), [], 'the stored bodies are sealed at rest');
+    // Identifiers of six characters or more: a short name (Zoe) turns up in random ciphertext by chance.
+    const long = [...identifiers.keys()].filter((v) => v.length >= 6);
+    assert.deepEqual(occurrences(sealed, long), [], 'the stored bodies are sealed at rest');
     const raw = rows.map((r) => openRaw(store, 'inbound_messages', r).toString('utf8')).join('\n');
     assert.equal(
       occurrences(raw, identifiers.keys()).length,
