@@ -6,9 +6,10 @@ import {
   openBreakGlass,
   reviewBreakGlass,
 } from '../../store/breakglass-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk breakglass open | list | review`: emergency access. Opening grants the acting user one role
@@ -29,13 +30,13 @@ export function breakglassCommand(program: Command): void {
       .requiredOption('--role <role>', 'the role to take')
       .requiredOption('--reason <text>', 'why: the reviewer reads it')
       .option('--minutes <n>', 'for how long', '30')
-      .option('--as <name>', 'who breaks glass (the user who gets the role)')
+      .option('--as <name>', "who breaks glass (the token's user, who gets the role)")
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
-    const user = personOption(opts, 'as');
     const config = configFrom(opts);
     const minutes = /^\d{1,6}$/.test(String(opts['minutes'])) ? Number(opts['minutes']) : Number.NaN;
     await withMigratedStore(opts, async (store) => {
+      const user = (await actingAs(store, opts, 'breakglass.open')).subject;
       const opened = await openBreakGlass(store, {
         user,
         role: String(opts['role']),
@@ -72,6 +73,7 @@ export function breakglassCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'breakglass.review');
       const uses = await listBreakGlass(store, { all: Boolean(opts['all']) });
       const reviewed = (u: BreakGlassUse) =>
         u.reviewedBy ? `${u.reviewedBy} ${u.reviewedAt}` : 'not reviewed';
@@ -94,11 +96,11 @@ export function breakglassCommand(program: Command): void {
       .description('sign off one break-glass use (not your own)')
       .argument('<id>', 'the break-glass use (its grant id)')
       .requiredOption('--note <text>', 'what the review found')
-      .option('--as <name>', 'who reviews')
+      .option('--as <name>', "who reviews (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
-    const reviewer = personOption(opts, 'as');
     await withMigratedStore(opts, async (store) => {
+      const reviewer = (await actingAs(store, opts, 'breakglass.review')).subject;
       const use = await reviewBreakGlass(store, { id, reviewer, note: String(opts['note']) });
       emit(
         Boolean(opts['json']),

@@ -7,9 +7,10 @@ import {
   registerClient,
   type SmartClient,
 } from '../../store/smart-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk clients register | list | disable`: the SMART Backend Services system clients allowed to
@@ -68,12 +69,12 @@ export function clientsCommand(program: Command): void {
       )
       .option('--name <text>', 'a description of the client')
       .option('--roles <list>', 'space-separated roles it acts with', 'service')
-      .option('--as <name>', 'who registers it')
+      .option('--as <name>', "who registers it (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
-    const actor = personOption(opts, 'as');
     const jwks = readJwks(String(opts['jwks']));
     await withMigratedStore(opts, async (store) => {
+      const actor = (await actingAs(store, opts, 'users.manage')).subject;
       const c = await registerClient(store, {
         clientId: id,
         name: typeof opts['name'] === 'string' ? opts['name'] : null,
@@ -96,6 +97,7 @@ export function clientsCommand(program: Command): void {
     clients.command('list').description('every registered system client').option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'users.manage');
       const all = (await listClients(store)).map(view);
       emit(Boolean(opts['json']), all, () =>
         all.length === 0
@@ -119,11 +121,11 @@ export function clientsCommand(program: Command): void {
       .command('disable')
       .description('disable a system client: no new tokens, and its live tokens stop working')
       .argument('<id>', 'the client id')
-      .option('--as <name>', 'who disables it')
+      .option('--as <name>', "who disables it (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
-    const actor = personOption(opts, 'as');
     await withMigratedStore(opts, async (store) => {
+      const actor = (await actingAs(store, opts, 'users.manage')).subject;
       const c = await disableClient(store, id, actor);
       emit(Boolean(opts['json']), view(c), () => `system client ${c.clientId} disabled (${c.disabledAt})`);
     });

@@ -17,9 +17,10 @@ import {
   type StoredAdjustment,
   type StoredManualJournal,
 } from '../../store/four-eyes-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk ledger manual …` and `crosswalk inventory …`: four-eyes postings (src/apply/four-eyes.ts).
@@ -115,10 +116,9 @@ export function manualJournalCommand(ledger: Command): void {
       )
       .option('--description <text>', 'what the entry is for (overrides the file’s)')
       .option('--format <fmt>', 'json or csv (default: from the file name)')
-      .option('--as <name>', 'who prepares it')
+      .option('--as <name>', "who prepares it (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (file: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     const format = String(opts['format'] ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'json'));
     if (format !== 'json' && format !== 'csv') {
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--format must be json or csv' });
@@ -133,6 +133,7 @@ export function manualJournalCommand(ledger: Command): void {
       });
     }
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'journal.prepare')).subject;
       const p = await prepareManual(
         store,
         {
@@ -160,6 +161,7 @@ export function manualJournalCommand(ledger: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'ledger.read');
       const want = String(opts['status'] ?? 'all');
       const all = (await loadManualJournals(store)).filter((p) => want === 'all' || statusOf(p) === want);
       emit(Boolean(opts['json']), all.map(manualJson), () =>
@@ -184,6 +186,7 @@ export function manualJournalCommand(ledger: Command): void {
     manual.command('show <id>').description('one manual journal').option('--json', 'print JSON'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'ledger.read');
       const p = await manualJournal(store, id);
       emit(Boolean(opts['json']), manualJson(p), () => manualHuman(p));
     });
@@ -197,11 +200,14 @@ export function manualJournalCommand(ledger: Command): void {
           verb === 'approve' ? 'approve and post it (not by its preparer)' : 'reject it; nothing is posted',
         )
         .option('--note <text>', 'why')
-        .option('--as <name>', `who ${verb}s it`)
+        .option('--as <name>', `who ${verb}s it (must be the token's user)`)
         .option('--json', 'print JSON'),
     ).action(async (id: string, opts: Record<string, unknown>) => {
-      const who = personOption(opts, 'as');
       await withMigratedStore(opts, async (store) => {
+        // The approver's grants must cover every entity the entry posts to.
+        let who = (await actingAs(store, opts, 'journal.approve')).subject;
+        for (const entity of new Set((await manualJournal(store, id)).lines.map((l) => l.entity)))
+          who = (await actingAs(store, opts, 'journal.approve', { entity })).subject;
         const { proposal } = await decideManual(
           store,
           id,
@@ -228,6 +234,7 @@ export function inventoryCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'inventory.read');
       const where: string[] = [];
       const params: string[] = [];
       if (opts['item']) {
@@ -276,10 +283,9 @@ export function inventoryCommand(program: Command): void {
       .option('--counted <n>', 'what was counted: on-hand becomes this')
       .requiredOption('--reason <text>', 'why (damaged, expired, found, count…)')
       .option('--date <yyyy-mm-dd>', 'effective date (default today)')
-      .option('--as <name>', 'who prepares it')
+      .option('--as <name>', "who prepares it (must be the token's user)")
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     if ((opts['quantity'] === undefined) === (opts['counted'] === undefined)) {
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: 'give either --quantity ±N or --counted N' });
     }
@@ -293,6 +299,7 @@ export function inventoryCommand(program: Command): void {
       throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: '--date must be YYYY-MM-DD' });
     }
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'inventory.adjust.prepare')).subject;
       const p = await prepareAdjustment(
         store,
         {
@@ -323,6 +330,7 @@ export function inventoryCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'inventory.read');
       const want = String(opts['status'] ?? 'all');
       const all = (await loadAdjustments(store)).filter((p) => want === 'all' || statusOf(p) === want);
       emit(Boolean(opts['json']), all.map(adjustmentJson), () =>
@@ -335,6 +343,7 @@ export function inventoryCommand(program: Command): void {
     adjust.command('show <id>').description('one adjustment').option('--json', 'print JSON'),
   ).action(async (id: string, opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'inventory.read');
       const p = await adjustment(store, id);
       emit(Boolean(opts['json']), adjustmentJson(p), () => adjustmentHuman(p));
     });
@@ -348,11 +357,11 @@ export function inventoryCommand(program: Command): void {
           verb === 'approve' ? 'approve and post it (not by its preparer)' : 'reject it; nothing is posted',
         )
         .option('--note <text>', 'why')
-        .option('--as <name>', `who ${verb}s it`)
+        .option('--as <name>', `who ${verb}s it (must be the token's user)`)
         .option('--json', 'print JSON'),
     ).action(async (id: string, opts: Record<string, unknown>) => {
-      const who = personOption(opts, 'as');
       await withMigratedStore(opts, async (store) => {
+        const who = (await actingAs(store, opts, 'inventory.adjust.approve')).subject;
         const p = await decideAdjustment(
           store,
           id,

@@ -10,9 +10,10 @@ import {
 } from '../../governance/index.ts';
 import { appendAudit } from '../../store/audit-repository.ts';
 import { addOwner, addSource, loadOwnership } from '../../store/ownership-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
-import { personOption, withMigratedStore } from './release.ts';
+import { withMigratedStore } from './release.ts';
 
 /**
  * `crosswalk ownership …`: the master-data ownership registry (principle 5). Matrix actions:
@@ -57,6 +58,7 @@ export function ownershipCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const at = effectiveFrom({ from: opts['at'] }, new Date().toISOString());
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'ownership.read');
       const now = ownershipAt(await loadOwnership(store), at);
       emit(Boolean(opts['json']), { at, ...now }, () =>
         [
@@ -80,9 +82,8 @@ export function ownershipCommand(program: Command): void {
       .description(`make SYSTEM the system of record of KIND (${MASTER_KINDS.join(', ')})`)
       .option('--from <time>', 'effective from this time (ISO 8601; default now)')
       .option('--note <text>', 'why')
-      .option('--as <name>', 'who changes it (a data steward)'),
+      .option('--as <name>', "who changes it (a data steward; must be the token's user)"),
   ).action(async (kind: string, system: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     if (!isMasterKind(kind)) {
       throw new CrosswalkError('CW_ERR_OWNERSHIP_BAD_INPUT', {
         reason: `unknown kind ${kind.slice(0, 40)}; kinds: ${MASTER_KINDS.join(', ')}`,
@@ -92,6 +93,7 @@ export function ownershipCommand(program: Command): void {
     const now = new Date().toISOString();
     const from = effectiveFrom(opts, now);
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'ownership.manage')).subject;
       const before = await store.transaction(async (tx) => {
         const was = ownerOf(await loadOwnership(tx), kind, from);
         await addOwner(tx, {
@@ -124,9 +126,8 @@ export function ownershipCommand(program: Command): void {
       )
       .option('--from <time>', 'effective from this time (ISO 8601; default now)')
       .option('--note <text>', 'why')
-      .option('--as <name>', 'who changes it (a data steward)'),
+      .option('--as <name>', "who changes it (a data steward; must be the token's user)"),
   ).action(async (source: string, system: string, opts: Record<string, unknown>) => {
-    const who = personOption(opts, 'as');
     if (!isSourcePattern(source)) {
       throw new CrosswalkError('CW_ERR_OWNERSHIP_BAD_INPUT', {
         reason: `source ${source.slice(0, 60)} must be sender:APP|FACILITY, application:APP, interface:NAME or *`,
@@ -136,6 +137,7 @@ export function ownershipCommand(program: Command): void {
     const now = new Date().toISOString();
     const from = effectiveFrom(opts, now);
     await withMigratedStore(opts, async (store) => {
+      const who = (await actingAs(store, opts, 'ownership.manage')).subject;
       await store.transaction(async (tx) => {
         const reg = await loadOwnership(tx);
         const was = ownershipAt(reg, from).sources.find((s) => s.source === source)?.system ?? null;

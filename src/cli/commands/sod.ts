@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { sodReport } from '../../store/breakglass-repository.ts';
+import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -19,6 +20,7 @@ export function sodCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     await withMigratedStore(opts, async (store) => {
+      await actingAs(store, opts, 'sod.report');
       const report = await sodReport(store);
       emit(Boolean(opts['json']), report, () =>
         [
