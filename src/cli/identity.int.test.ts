@@ -35,12 +35,12 @@ eachEngine('crosswalk users, roles and tokens', (engine) => {
     assert.match(second.stderr, /a security administrator exists/);
 
     const wrong = await cli(
-      ['tokens', 'create', '--user', 'sec', '--expires-in-days', '1'],
+      ['tokens', 'create', '--user', 'sec', '--expires-in-days', '1', '--password-stdin'],
       undefined,
       'nope\n',
     );
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /sign-in failed \[CW_ERR_AUTH_SIGN_IN\]/);
+    assert.match(wrong.stderr, /sign-in failed: .* \[CW_ERR_AUTH_SIGN_IN\]/);
     const mine = await cli(
       ['tokens', 'create', '--user', 'sec', '--expires-in-days', '1', '--password-stdin', '--json'],
       undefined,
