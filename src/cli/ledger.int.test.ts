@@ -9,7 +9,7 @@ import { after, test } from 'node:test';
 import { DEFAULT_OPENING_DATE } from '../demo/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { authedCli, demoDay, killChildren } from './test-process.ts';
+import { authedCli, demoDay, killChildren, runCli } from './test-process.ts';
 
 const MONTH = DEFAULT_OPENING_DATE.slice(0, 7);
 const NEXT_MONTH = new Date(Date.UTC(Number(MONTH.slice(0, 4)), Number(MONTH.slice(5, 7)), 1))
@@ -91,7 +91,7 @@ eachEngine('crosswalk ledger', (engine) => {
   };
 
   test('the loaded demo: opening balances net to zero, periods list, the first open month closes in order', async () => {
-    const { cli, ok, json, periodStatus } = await setUp();
+    const { env, cli, ok, json, periodStatus } = await setUp();
     await ok(['demo', '--no-serve']);
 
     assertBalanced(await json<TrialBalanceJson>(['ledger', 'trial-balance']), ENTITIES);
@@ -160,12 +160,14 @@ eachEngine('crosswalk ledger', (engine) => {
       ],
       [['ledger', 'trial-balance', '--entity', 'NOPE'], 1, /legal entity NOPE is not known/],
       [['ledger', 'journal', '--limit', '0'], 2, /--limit must be a whole number/],
-      [['ledger', 'close', 'HRMC', MONTH], 2, /required option '--as/],
     ] as const) {
       const r = await cli([...args]);
       assert.equal(r.code, code, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, pattern);
     }
+    const anonymous = await runCli(['ledger', 'close', 'HRMC', NEXT_MONTH], env);
+    assert.equal(anonymous.code, 1, 'closing needs a credential');
+    assert.match(anonymous.stderr, /authentication required .*\[CW_ERR_AUTH_REQUIRED\]/);
   });
 
   test('after a served demo day: journal leads to events and messages; close is refused while exceptions are open', async () => {
