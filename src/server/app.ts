@@ -9,6 +9,7 @@ import Fastify, {
 import { CrosswalkError, isCrosswalkError } from '../errors/index.ts';
 import type { Principal } from '../governance/index.ts';
 import type { Logger, Metrics } from '../observe/index.ts';
+import { resolveToken } from '../store/identity-repository.ts';
 import type { Store } from '../store/index.ts';
 import { type BearerResolver, installAuth } from './auth.ts';
 import { exceptionRoutes } from './exceptions.ts';
@@ -148,7 +149,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     version: deps.version,
     publicUrl: deps.publicUrl ?? null,
     ...(deps.onStored ? { onStored: deps.onStored } : {}),
-    ...(deps.fhirOtherBearer ? { otherBearer: deps.fhirOtherBearer } : {}),
+    // A person's API token is accepted on /fhir too, held to the matrix (fhir.read / fhir.write) and to
+    // the token's own action list; SMART access tokens (cwa_) always go the SMART way.
+    otherBearer:
+      deps.fhirOtherBearer ??
+      (async (bearer) => (await resolveToken(deps.store, bearer, new Date())).principal ?? null),
   });
 
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>

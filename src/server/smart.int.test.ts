@@ -15,6 +15,7 @@ import { readAuditChain } from '../store/audit-repository.ts';
 import { migrate, type Store } from '../store/index.ts';
 import { disableClient, principalFromSmartToken } from '../store/smart-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 import { type AppDeps, buildApp } from './app.ts';
 import {
   injectToken,
@@ -421,6 +422,38 @@ eachEngine('SMART Backend Services', (engine) => {
     assert.equal(ro.statusCode, 403, 'a token narrowed to fhir.read cannot write');
     assert.equal(
       (await app.inject({ url: '/fhir/Practitioner', headers: as('cwt_nobody') })).statusCode,
+      401,
+    );
+  });
+
+  test('a real API token of a person works on /fhir by default, held to the matrix and its action list', async (t) => {
+    const { store } = await engine.freshStore();
+    const app = await smartApp(store);
+    t.after(() => app.close());
+    const eng = await userWithToken(store, 'ivy', ['integration_engineer']);
+    const fin = await userWithToken(store, 'fay', ['finance']);
+    const ro = await userWithToken(store, 'rea', ['integration_engineer'], { actions: ['fhir.read'] });
+    assert.equal((await app.inject({ url: '/fhir/Practitioner', headers: eng.headers })).statusCode, 200);
+    const w = await app.inject({
+      method: 'POST',
+      url: '/fhir/Practitioner',
+      headers: { ...FHIR, ...eng.headers },
+      payload: patient('Ada'),
+    });
+    assert.equal(w.statusCode, 201, w.body);
+    assert.equal((await app.inject({ url: '/fhir/Practitioner', headers: fin.headers })).statusCode, 403);
+    assert.equal((await readAuditChain(store, 1))[0]?.actor, 'fay');
+    const narrowed = await app.inject({
+      method: 'POST',
+      url: '/fhir/Practitioner',
+      headers: { ...FHIR, ...ro.headers },
+      payload: patient('Ben'),
+    });
+    assert.equal(narrowed.statusCode, 403, 'a token narrowed to fhir.read cannot write');
+    const forged = `${eng.token.slice(0, -4)}xxxx`;
+    assert.equal(
+      (await app.inject({ url: '/fhir/Practitioner', headers: { authorization: `Bearer ${forged}` } }))
+        .statusCode,
       401,
     );
   });

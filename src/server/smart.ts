@@ -122,7 +122,8 @@ export const smartTokenRoutes: FastifyPluginAsync<SmartOptions> = async (app, op
 
   app.post<{ Body: Record<string, string> | undefined }>(
     TOKEN_PATH,
-    { schema: { hide: true } },
+    // Public to the /api hook: the client authenticates with the signed assertion in the body itself.
+    { config: { public: true }, schema: { hide: true } },
     async (req, reply) => {
       const body = req.body ?? {};
       const issued = await issueAccessToken(options.store, {
