@@ -17,6 +17,7 @@ import { buildApp } from '../server/app.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import type { Store } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { tokensAt } from '../store/test-identities.ts';
 import { verifyInvariants } from '../store/verify-repository.ts';
 import { Applier } from './applier.ts';
 
@@ -113,7 +114,8 @@ eachEngine('master-data ownership', (engine) => {
     assert.equal(await published(), 1, 'and published');
 
     // A data steward makes the EHR the owner of items (through the CLI, audited); its next change applies.
-    const env = { CROSSWALK_DATABASE_URL: url };
+    const { 'dana.steward': dana } = await tokensAt(url, { 'dana.steward': ['data_steward'] });
+    const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_TOKEN: dana! };
     const refused = await runCli(['ownership', 'set', 'widgets', 'EHR', '--as', 'dana.steward'], env);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /^crosswalk: .*unknown kind widgets.*\[CW_ERR_OWNERSHIP_BAD_INPUT\]\n$/);

@@ -12,6 +12,7 @@ import { tokenKeyFolder } from '../apply/testing.ts';
 import { until } from '../mllp/test-peer.ts';
 import { testKeys } from '../server/smart-testing.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { tokensAt } from '../store/test-identities.ts';
 import { killChildren, runCli, startServe } from './test-process.ts';
 
 after(killChildren);
@@ -39,9 +40,15 @@ eachEngine('serve writes audit checkpoints', (engine) => {
       return r;
     };
     await run(['migrate']);
+    const { sam } = await tokensAt(env.CROSSWALK_DATABASE_URL, { sam: ['security_admin'] });
+    const asSam = async (args: string[]) => {
+      const r = await runCli(args, { ...env, CROSSWALK_TOKEN: sam! });
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      return r;
+    };
     const jwks = join(dir, `jwks-${engine.dialect}.json`);
     writeFileSync(jwks, JSON.stringify({ keys: [testKeys('ES384', 'k1').publicJwk] }));
-    await run(['clients', 'register', 'c1', '--jwks', jwks, '--scopes', 'system/*.read', '--as', 'sam']);
+    await asSam(['clients', 'register', 'c1', '--jwks', jwks, '--scopes', 'system/*.read', '--as', 'sam']);
 
     const files = () => {
       try {
@@ -57,7 +64,7 @@ eachEngine('serve writes audit checkpoints', (engine) => {
     await until(() => files().length >= 1, 30_000, 'the first checkpoint');
     assert.deepEqual(files(), ['audit-checkpoint-000000000001.json']);
 
-    await run(['clients', 'disable', 'c1', '--as', 'sam']);
+    await asSam(['clients', 'disable', 'c1', '--as', 'sam']);
     await until(() => files().length >= 2, 30_000, 'a checkpoint after the change');
     assert.deepEqual(files(), ['audit-checkpoint-000000000001.json', 'audit-checkpoint-000000000002.json']);
     assert.equal(await serve.stop(), 0);

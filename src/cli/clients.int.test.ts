@@ -12,7 +12,8 @@ import { after, test } from 'node:test';
 import { tokenKeyFolder } from '../apply/testing.ts';
 import { testAssertion, testKeys, tokenForm } from '../server/smart-testing.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli, startServe } from './test-process.ts';
+import { tokensAt } from '../store/test-identities.ts';
+import { asTokenUser, killChildren, runCli, startServe } from './test-process.ts';
 
 after(killChildren);
 
@@ -32,8 +33,14 @@ eachEngine('crosswalk clients', (engine) => {
       CROSSWALK_TOKEN_KEY_FILE: keys.keyFile,
       CROSSWALK_PUBLIC_URL: PUBLIC,
     };
-    const run = (args: string[]) => runCli(args, env);
+    let tokens: Record<string, string> = {};
+    // Commands run with the API token of the person `--as` names (sam, the security admin, by default).
+    const run = (given: string[]) => {
+      const { args, env: token } = asTokenUser(tokens, 'sam')(given);
+      return runCli(args, { ...env, ...token });
+    };
     assert.equal((await run(['migrate'])).code, 0);
+    tokens = await tokensAt(env.CROSSWALK_DATABASE_URL, { sam: ['security_admin'], fin: ['finance'] });
 
     const { privateKey, publicJwk } = testKeys('ES384', 'erp-key-2026');
     const jwksFile = join(dir, 'erp.jwks.json');
@@ -109,8 +116,22 @@ eachEngine('crosswalk clients', (engine) => {
     ]);
     assert.equal(badScope.code, 1);
     assert.match(badScope.stderr, /\[CW_ERR_SMART_BAD_SCOPE\]/);
-    const nobody = await run(['clients', 'register', 'anon', '--jwks', jwksFile, '--scopes', scopes]);
-    assert.equal(nobody.code, 2, 'the actor is mandatory');
+    const nobody = await runCli(['clients', 'register', 'anon', '--jwks', jwksFile, '--scopes', scopes], env);
+    assert.equal(nobody.code, 1, 'a credential is mandatory');
+    assert.match(nobody.stderr, /\[CW_ERR_AUTH_REQUIRED\]/);
+    const finance = await run([
+      'clients',
+      'register',
+      'anon',
+      '--jwks',
+      jwksFile,
+      '--scopes',
+      scopes,
+      '--as',
+      'fin',
+    ]);
+    assert.equal(finance.code, 1, "registering clients is a security administrator's");
+    assert.match(finance.stderr, /\[CW_ERR_AUTH_FORBIDDEN\]/);
 
     const list = await run(['clients', 'list']);
     assert.equal(list.code, 0);

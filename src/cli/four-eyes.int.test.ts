@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 import { DEFAULT_OPENING_DATE } from '../demo/index.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { killChildren, runCli } from './test-process.ts';
+import { authedCli, killChildren } from './test-process.ts';
 
 after(killChildren);
 
@@ -36,7 +36,9 @@ eachEngine('crosswalk four-eyes postings', (engine) => {
     const env = { CROSSWALK_DATABASE_URL: url };
     const dir = mkdtempSync(join(tmpdir(), 'cw-four-eyes-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const cli = (args: string[]) => runCli(args, env);
+    // Each person named by --as runs with their own API token (every working role: the rule under test is
+    // four-eyes, which holds whatever roles a person has).
+    const cli = authedCli(() => env);
     const ok = async (args: string[]) => {
       const r = await cli(args);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
