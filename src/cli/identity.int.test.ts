@@ -78,7 +78,7 @@ eachEngine('crosswalk users, roles and tokens', (engine) => {
       anaManages.stderr,
       /ana may not users.manage: the credential is not scoped for users.manage/,
     );
-    const impostor = await cli(['roles', 'list', '--as', 'ana'], secToken);
+    const impostor = await cli(['publish', 'items', '--as', 'ana'], secToken);
     assert.match(impostor.stderr, /the claimed actor ana is not the authenticated sec/);
 
     const list = JSON.parse((await cli(['users', 'list', '--json'], secToken)).stdout) as {

@@ -167,7 +167,7 @@ eachEngine('crosswalk ledger', (engine) => {
     }
     const anonymous = await runCli(['ledger', 'close', 'HRMC', NEXT_MONTH], env);
     assert.equal(anonymous.code, 1, 'closing needs a credential');
-    assert.match(anonymous.stderr, /authentication required .*\[CW_ERR_AUTH_REQUIRED\]/);
+    assert.match(anonymous.stderr, /authentication required: .*\[CW_ERR_AUTH_REQUIRED\]/);
   });
 
   test('after a served demo day: journal leads to events and messages; close is refused while exceptions are open', async () => {
