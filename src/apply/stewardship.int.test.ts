@@ -17,7 +17,7 @@ import { buildApp } from '../server/app.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import type { Store } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
-import { tokensAt } from '../store/test-identities.ts';
+import { tokensAt, userWithToken } from '../store/test-identities.ts';
 import { verifyInvariants } from '../store/verify-repository.ts';
 import { Applier } from './applier.ts';
 
@@ -146,7 +146,9 @@ eachEngine('master-data ownership', (engine) => {
       version: 'test',
     });
     try {
-      const api = await app.inject('/api/ownership');
+      const { headers } = await userWithToken(store, 'rita', ['auditor']);
+      assert.equal((await app.inject('/api/ownership')).statusCode, 401, 'the registry is not public');
+      const api = await app.inject({ url: '/api/ownership', headers });
       assert.equal(api.statusCode, 200);
       const body = api.json() as {
         owners: { kind: string; system: string }[];

@@ -69,7 +69,7 @@ eachEngine('serve writes audit checkpoints', (engine) => {
     assert.deepEqual(files(), ['audit-checkpoint-000000000001.json', 'audit-checkpoint-000000000002.json']);
     assert.equal(await serve.stop(), 0);
 
-    const v = JSON.parse((await run(['audit', 'verify', '--json'])).stdout) as {
+    const v = JSON.parse((await asSam(['audit', 'verify', '--json'])).stdout) as {
       ok: boolean;
       checkpoints: number;
     };

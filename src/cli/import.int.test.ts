@@ -14,6 +14,7 @@ import { createLogger, Metrics } from '../observe/index.ts';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { userWithToken } from '../store/test-identities.ts';
 import { authedCli, killChildren } from './test-process.ts';
 
 after(killChildren);
@@ -133,12 +134,17 @@ eachEngine('crosswalk import', (engine) => {
         version: 'test',
       });
       try {
-        const sd = await app.inject('/fhir/SupplyDelivery/3f1d6a4e-2c55-4e0b-9c1a-000000000002');
+        // An integration engineer's own API token is accepted on /fhir (held to fhir.read/fhir.write).
+        const { headers } = await userWithToken(store, 'ivy', ['integration_engineer']);
+        const sd = await app.inject({
+          url: '/fhir/SupplyDelivery/3f1d6a4e-2c55-4e0b-9c1a-000000000002',
+          headers,
+        });
         assert.equal(sd.json().destination.reference, 'Location/loc-2');
         const device = await app.inject({
           method: 'POST',
           url: '/fhir/Device',
-          headers: { 'content-type': 'application/fhir+json' },
+          headers: { ...headers, 'content-type': 'application/fhir+json' },
           payload: {
             resourceType: 'Device',
             identifier: [{ system: 'urn:test:dev', value: 'D1' }],

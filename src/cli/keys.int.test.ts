@@ -13,6 +13,7 @@ import { InboxRepository } from '../store/inbox-repository.ts';
 import { migrate } from '../store/migrate.ts';
 import { RawCipher } from '../store/raw-cipher.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { tokensAt } from '../store/test-identities.ts';
 import { runCli } from './test-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cw-keys-cli-'));
@@ -43,7 +44,8 @@ eachEngine('crosswalk keys', (engine) => {
       },
     ]);
     const id = stored?.kind === 'stored' ? String(stored.id) : 'none';
-    const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_RAW_KEY_RING_FILE: ring };
+    const { ivy } = await tokensAt(url, { ivy: ['integration_engineer'] });
+    const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_RAW_KEY_RING_FILE: ring, CROSSWALK_TOKEN: ivy! };
     const show = async () => {
       const r = await runCli(['messages', 'show', id, '--raw'], env);
       assert.equal(r.code, 0, r.stderr);
