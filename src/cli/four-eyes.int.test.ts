@@ -128,7 +128,7 @@ eachEngine('crosswalk four-eyes postings', (engine) => {
         ['ledger', 'manual', 'approve', prepared.id, '--as', ' Alice '],
         'CW_ERR_FOUR_EYES_SELF_APPROVAL',
       ),
-      /prepared by alice; the approver \(Alice\) must be someone else/,
+      /prepared by alice; the approver \(alice\) must be someone else/,
     );
     const approved = await json<{
       status: string;
@@ -268,16 +268,16 @@ eachEngine('crosswalk four-eyes postings', (engine) => {
       audit.map((a) => `${a['actor']}:${a['action']}`),
       [
         'alice:journal.prepare',
-        ' Alice :journal.approve',
+        'alice:journal.approve',
         'bob:journal.approve',
         'alice:journal.prepare',
         'bob:journal.approve',
         'sam:inventory.adjust.prepare',
-        'SAM:inventory.adjust.approve',
+        'sam:inventory.adjust.approve',
         'pat:inventory.adjust.approve',
         'sam:inventory.adjust.prepare',
         'pat:inventory.adjust.approve',
-      ].map((s) => s.replace(' Alice ', 'Alice')),
+      ],
       'every prepare, decision and refused self-approval is audited',
     );
     const verify = await cli(['verify']);

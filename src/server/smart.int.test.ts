@@ -434,6 +434,12 @@ eachEngine('SMART Backend Services', (engine) => {
     const fin = await userWithToken(store, 'fay', ['finance']);
     const ro = await userWithToken(store, 'rea', ['integration_engineer'], { actions: ['fhir.read'] });
     assert.equal((await app.inject({ url: '/fhir/Practitioner', headers: eng.headers })).statusCode, 200);
+    const [read] = await readAuditChain(store, 1);
+    assert.deepEqual(
+      [read?.actor, read?.action, read?.object, read?.after],
+      ['ivy', 'fhir.read', 'fhir:GET /fhir/:type', { resourceTypes: ['Practitioner'] }],
+      'a read of PHI is audited',
+    );
     const w = await app.inject({
       method: 'POST',
       url: '/fhir/Practitioner',

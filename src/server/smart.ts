@@ -19,7 +19,12 @@ import {
   scopesCover,
 } from '../governance/index.ts';
 import type { Store } from '../store/index.ts';
-import { checkSmartToken, issueAccessToken, recordFhirRefusal } from '../store/smart-repository.ts';
+import {
+  checkSmartToken,
+  issueAccessToken,
+  recordFhirAccess,
+  recordFhirRefusal,
+} from '../store/smart-repository.ts';
 
 /**
  * SMART Backend Services over HTTP: the token endpoint (POST /auth/token), the discovery document, and
@@ -307,6 +312,26 @@ export function guardFhir(app: FastifyInstance, options: SmartOptions, publicPat
       });
       const scope = `system/${missing.resourceType}.${missing.interaction}`;
       return refuse(reply, e, `Bearer realm="crosswalk-fhir", error="insufficient_scope", scope="${scope}"`);
+    }
+    // Allowed: FHIR resources carry patient references, so every read (a PHI read) and every write is an
+    // audited action, one record per request. The object names the route and the resource types only:
+    // ids and search parameters can carry identifiers.
+    for (const action of ['fhir.read', 'fhir.write'] as const) {
+      const types = [
+        ...new Set(
+          needs
+            .filter((n) => (n.interaction === 'read') === (action === 'fhir.read'))
+            .map((n) => n.resourceType),
+        ),
+      ].sort();
+      if (types.length === 0) continue;
+      await recordFhirAccess(options.store, {
+        at: now,
+        actor,
+        action,
+        object: `fhir:${req.method} ${req.routeOptions.url ?? '?'}`,
+        types,
+      });
     }
   });
 }

@@ -344,6 +344,22 @@ export async function principalFromSmartToken(
 }
 
 /** Audits a refused /fhir request (401 or 403); never the presented token. */
+/** An allowed /fhir request, in the audit chain (who, read or write, which resource types). */
+export async function recordFhirAccess(
+  store: Store,
+  r: { at: Date; actor: string; action: Action; object: string; types: readonly string[] },
+): Promise<void> {
+  await store.transaction((tx) =>
+    appendAudit(tx, {
+      at: r.at.toISOString(),
+      actor: r.actor,
+      action: r.action,
+      object: r.object,
+      after: { resourceTypes: r.types },
+    }),
+  );
+}
+
 export async function recordFhirRefusal(
   store: Store,
   r: { at: Date; actor: string; action: Action; object: string; code: string; reason: string },

@@ -12,6 +12,7 @@ import {
   type JournalFileFormat,
   renderJournalBatch,
 } from '../../outbox/index.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import { exportJournalEntries } from '../../store/journal-export.ts';
 import { readMasterData } from '../../store/master-data.ts';
 import { listPeriods } from '../../store/posting-repository.ts';
@@ -84,7 +85,8 @@ export function exportCommand(program: Command): void {
     }
     await withMigratedStore(opts, async (store) => {
       const entity = typeof opts['entity'] === 'string' ? opts['entity'] : undefined;
-      await actingAs(store, opts, 'export.journal', entity ? { entity } : undefined);
+      const exporter = (await actingAs(store, opts, 'export.journal', entity ? { entity } : undefined))
+        .subject;
       const { entities, accounts } = await readMasterData(store, ['entities', 'accounts']);
       if (entity !== undefined && !entities.some((e) => e.code === entity)) {
         throw new CrosswalkError('CW_ERR_LEDGER_UNKNOWN_ENTITY', { entity });
@@ -107,6 +109,15 @@ export function exportCommand(program: Command): void {
       const chart = new Map<string, Account>(accounts.map((a) => [a.code, a]));
       const batch = buildJournalBatch(entries, chart, currenciesOf(entries.map((e) => e.currency)));
       const text = renderJournalBatch(batch, format);
+      await store.transaction((tx) =>
+        appendAudit(tx, {
+          at: new Date().toISOString(),
+          actor: exporter,
+          action: 'export.journal',
+          object: `journal:${entity ?? '*'}/${period ?? '*'}`,
+          after: { format, entries: entries.length, to: out ?? 'stdout' },
+        }),
+      );
       if (out === undefined) {
         process.stdout.write(text);
         process.stderr.write(`${controlTotalsText(batch)}\n`);

@@ -4,6 +4,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { CrosswalkError, isCrosswalkError } from '../../errors/index.ts';
 import { type BundleSummary, FhirService, type JsonObject, parseBody } from '../../fhir/index.ts';
+import { appendAudit } from '../../store/audit-repository.ts';
 import { FhirRepository } from '../../store/fhir-repository.ts';
 import { actingAs } from '../acting.ts';
 import { emit, table } from '../output.ts';
@@ -162,7 +163,7 @@ export function importCommand(program: Command): void {
     const total = ordered.reduce((n, f) => n + f.units, 0);
 
     await withMigratedStore(opts, async (store) => {
-      await actingAs(store, opts, 'import.fhir');
+      const importer = (await actingAs(store, opts, 'import.fhir')).subject;
       const service = new FhirService({ store: new FhirRepository(store) });
       const totals: Totals = { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: new Map() };
       const perFile: { file: string; kind: string; entries: number; summary: Totals }[] = [];
@@ -249,6 +250,23 @@ export function importCommand(program: Command): void {
         if (showBar) bar.stop();
       }
       const seconds = (performance.now() - started) / 1000;
+      await store.transaction((tx) =>
+        appendAudit(tx, {
+          at: new Date().toISOString(),
+          actor: importer,
+          action: 'import.fhir',
+          object: `files:${perFile
+            .map((p) => p.file)
+            .join(',')
+            .slice(0, 200)}`,
+          after: {
+            created: totals.created,
+            updated: totals.updated,
+            unchanged: totals.unchanged,
+            failed: totals.failed + failures.length,
+          },
+        }),
+      );
       const skippedText = (m: Map<string, number>) =>
         [...m]
           .sort()

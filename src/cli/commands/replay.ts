@@ -154,6 +154,21 @@ export function replayCommand(program: Command): void {
           });
         });
         applied = corrections.length;
+      } else {
+        await store.transaction((tx) =>
+          appendAudit(tx, {
+            at,
+            actor: preparer,
+            action: 'replay.run',
+            object: `release:${id}`,
+            after: {
+              from,
+              to,
+              messages: report.messages,
+              entriesChanged: report.entries.changed + report.entries.added + report.entries.removed,
+            },
+          }),
+        );
       }
       const { candidateEntries: _c, supersededEntries: _s, accounts: _a, ...summary } = report;
       emit(Boolean(opts['json']), { from, to, ...summary, applied }, () => human(report, from, to, applied));
