@@ -20,6 +20,7 @@ import { generateTraffic } from '../demo/index.ts';
 import { type FakeErp, startFakeErp } from '../outbox/test-erp.ts';
 import { openRaw } from '../store/inbox-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
+import { EVERY_WORKING_ROLE, tokensAt } from '../store/test-identities.ts';
 import { abandonSends, ackCode, count, demoSystem, type Hub, startHub, waitFor } from './testing.ts';
 
 after(() => {
@@ -167,7 +168,9 @@ eachEngine('PHI canary', (engine) => {
     );
     assert.equal(erp.received.length > 0, true, 'the ERP received documents');
 
-    const env = { CROSSWALK_DATABASE_URL: url };
+    // A reader with every working role runs the exports; /metrics needs system.read too.
+    const { canaryReader } = await tokensAt(url, { canaryReader: EVERY_WORKING_ROLE });
+    const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_TOKEN: canaryReader! };
     const cli = async (...args: string[]) => {
       const r = await runCli(args, env);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
@@ -183,7 +186,9 @@ eachEngine('PHI canary', (engine) => {
       ['messages list --json', await cli('messages', 'list', '--json')],
       ['verify --json', await cli('verify', '--json')],
     ];
-    const metrics = await (await fetch(`${hub.server.httpUrl}/metrics`)).text();
+    const metrics = await (
+      await fetch(`${hub.server.httpUrl}/metrics`, { headers: { authorization: `Bearer ${canaryReader}` } })
+    ).text();
     assert.match(metrics, /crosswalk_/, 'metrics were served');
 
     const tables: [string, string][] = [];
