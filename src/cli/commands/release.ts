@@ -237,13 +237,6 @@ async function activeRelease(db: SqlExecutor): Promise<MappingRelease | null> {
   return id === null ? null : loadRelease(db, id);
 }
 
-/** A person named by a flag (`--as`, `--author`): the mapping module checks the name itself. */
-export function personOption(opts: Record<string, unknown>, key: 'as' | 'author'): string {
-  const who = String(opts[key] ?? '').trim();
-  if (who === '') throw new CrosswalkError('CW_ERR_CLI_USAGE', { reason: `--${key} needs a name` });
-  return who;
-}
-
 // --- the commands -------------------------------------------------------------------------------------
 
 export function releaseCommand(program: Command): void {
