@@ -334,7 +334,7 @@ export class Applier {
  * small state holding only what it touches: the engine copies its state per call, and a call per message
  * on the whole batch's state would cost O(batch²).
  */
-function planBatch(
+export function planBatch(
   messages: readonly StoredMessage[],
   interpretations: readonly Interpretation[],
   loaded: InventoryState,

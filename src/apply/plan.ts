@@ -224,10 +224,15 @@ export function planMessage(
     // Stock first: the entries of supply events are valued by the movements (moving-average cost).
     const commands: InventoryCommand[] = [];
     const commandEvent: CanonicalEvent[] = [];
-    events.forEach((e, i) => {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       if (e.type === 'SupplyUsed' || e.type === 'SupplyWasted' || e.type === 'SupplyReturned') {
         const p = e.payload;
-        const base = {
+        const type = SUPPLY_COMMAND[e.type];
+        const serial = p.trace?.serialNumber;
+        // Usage beyond the books' on-hand is what happened on the floor: post it, flag it for supply chain.
+        const command: InventoryCommand = {
+          type,
           sourceEventId: e.id,
           line: i + 1,
           itemCode: p.itemCode,
@@ -235,14 +240,13 @@ export function planMessage(
           occurredAt: e.occurredAt,
           quantity: BigInt(p.quantity),
           lotNumber: p.trace?.lotNumber ?? null,
-          ...(p.trace?.serialNumber ? { serialNumbers: [p.trace.serialNumber] } : {}),
+          ...(serial ? { serialNumbers: [serial] } : {}),
+          ...(type === 'return' ? {} : { allowNegative: true }),
         };
-        const type = SUPPLY_COMMAND[e.type];
-        // Usage beyond the books' on-hand is what happened on the floor: post it, flag it for supply chain.
-        commands.push(type === 'return' ? { ...base, type } : { ...base, type, allowNegative: true });
+        commands.push(command);
         commandEvent.push(e);
       }
-    });
+    }
     const stock = postAll(state, ctx.catalog, commands);
     const movements: (Movement & { sourceEventId: string })[] = [];
     const flags: (InventoryFlag & { sourceEventId: string })[] = [];
@@ -391,30 +395,33 @@ export function postingInput(
   amount: bigint,
   ctx: ApplyContext,
 ) {
-  const common = {
+  // Object literals in full rather than a spread of shared fields: this runs once per posting event.
+  if (e.type === 'ChargePosted' || e.type === 'ChargeCredited') {
+    const p = e.payload;
+    return {
+      sourceEventId: e.id,
+      eventType,
+      entity: e.entity,
+      effectiveDate: e.occurredAt.slice(0, 10),
+      postedAt: ctx.postedAt,
+      amount,
+      itemCategory: p.itemCode ? (ctx.items.get(p.itemCode)?.category ?? null) : null,
+      revenueCode: p.revenueCode,
+      costCenter: p.costCenterCode,
+      currency: p.currency,
+      dimensions: p.itemCode
+        ? { department: p.departmentCode, item: p.itemCode }
+        : { department: p.departmentCode },
+    };
+  }
+  const p = (e as EventOf<'SupplyUsed'>).payload;
+  return {
     sourceEventId: e.id,
     eventType,
     entity: e.entity,
     effectiveDate: e.occurredAt.slice(0, 10),
     postedAt: ctx.postedAt,
     amount,
-  };
-  if (e.type === 'ChargePosted' || e.type === 'ChargeCredited') {
-    return {
-      ...common,
-      itemCategory: e.payload.itemCode ? (ctx.items.get(e.payload.itemCode)?.category ?? null) : null,
-      revenueCode: e.payload.revenueCode,
-      costCenter: e.payload.costCenterCode,
-      currency: e.payload.currency,
-      dimensions: {
-        department: e.payload.departmentCode,
-        ...(e.payload.itemCode ? { item: e.payload.itemCode } : {}),
-      },
-    };
-  }
-  const p = (e as EventOf<'SupplyUsed'>).payload;
-  return {
-    ...common,
     itemCategory: p.itemCategory,
     costCenter: p.costCenterCode,
     stockCostCenter: ctx.parCostCenters.get(p.parLocationCode) ?? null,

@@ -10,6 +10,8 @@ import type { MovementType } from './types.ts';
  */
 
 function esc(s: string): string {
+  // Codes almost never hold either character: the scan is cheaper than two replaceAll copies.
+  if (!s.includes('%') && !s.includes('|')) return s;
   return s.replaceAll('%', '%25').replaceAll('|', '%7C');
 }
 
@@ -51,9 +53,10 @@ export function movementKey(
  * written by other means, such as the demo loader's `opening:<code>`): those are idempotent by key only.
  */
 export function lineKeyOf(key: string): string | null {
-  const parts = key.split('|');
-  if (parts.length < 3 || !/^[1-9]\d*$/.test(parts[1] ?? '')) return null;
-  return `${parts[0]}|${parts[1]}`;
+  const a = key.indexOf('|');
+  const b = a < 0 ? -1 : key.indexOf('|', a + 1);
+  if (b < 0 || !/^[1-9]\d*$/.test(key.slice(a + 1, b))) return null;
+  return key.slice(0, b);
 }
 
 export function positionKey(itemCode: string, parLocationCode: string): string {

@@ -44,7 +44,7 @@ export interface EntryDraft {
   readonly leg?: number;
   readonly entity: string;
   /** Default: the entity's functional currency. */
-  readonly currency?: string;
+  readonly currency?: string | undefined;
   readonly effectiveDate: IsoDate;
   readonly postedAt: IsoTimestamp;
   readonly reasonCode: ReasonCode;
@@ -77,14 +77,17 @@ function checkText(id: string, what: string, value: string, max = MAX_TEXT): voi
   if (CONTROL.test(value)) throw bad(id, `${what} contains control characters`);
 }
 
-/** Dimension objects already checked: journalize hands the same object to both lines of an entry. */
-const checkedDimensions = new WeakMap<Dimensions, Dimensions>();
+/**
+ * The last dimension object checked, and its checked copy: journalize hands one object to both lines of
+ * an entry. A one-entry cache rather than a WeakMap, whose bookkeeping cost more than the check. The
+ * object is taken as it is when first checked; callers do not change dimensions after handing them over.
+ */
+let lastDimensions: { readonly given: Dimensions; readonly checked: Dimensions } | null = null;
 
 function checkDimensions(id: string, lineNo: number, dims: Dimensions): Dimensions {
-  const seen = checkedDimensions.get(dims);
-  if (seen !== undefined) return seen;
+  if (lastDimensions !== null && lastDimensions.given === dims) return lastDimensions.checked;
   const checked = checkDimensionsOnce(id, lineNo, dims);
-  checkedDimensions.set(dims, checked);
+  lastDimensions = { given: dims, checked };
   return checked;
 }
 
@@ -120,7 +123,9 @@ function assemble(
 
   let debits = 0n;
   let credits = 0n;
-  const lines: JournalLine[] = draft.lines.map((l, i) => {
+  const lines: JournalLine[] = [];
+  for (let i = 0; i < draft.lines.length; i++) {
+    const l = draft.lines[i]!;
     const lineNo = i + 1;
     if (typeof l.amount !== 'bigint') throw bad(id, `line ${lineNo}: amount must be a bigint of minor units`);
     if (l.amount <= 0n) throw bad(id, `line ${lineNo}: amount ${l.amount} must be greater than zero`);
@@ -137,16 +142,18 @@ function assemble(
     if (memo !== null) checkText(id, `line ${lineNo} memo`, memo);
     if (l.side === 'debit') debits += l.amount;
     else credits += l.amount;
-    return Object.freeze({
-      lineNo,
-      account: account.code,
-      costCenter,
-      side: l.side,
-      amount: l.amount,
-      memo,
-      dimensions: checkDimensions(id, lineNo, l.dimensions ?? {}),
-    });
-  });
+    lines.push(
+      Object.freeze({
+        lineNo,
+        account: account.code,
+        costCenter,
+        side: l.side,
+        amount: l.amount,
+        memo,
+        dimensions: checkDimensions(id, lineNo, l.dimensions ?? {}),
+      }),
+    );
+  }
   if (debits !== credits) {
     throw new CrosswalkError('CW_ERR_LEDGER_UNBALANCED', {
       entry: id,

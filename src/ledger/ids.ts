@@ -5,13 +5,28 @@
  * same id with a different fingerprint is a conflict to raise, never a silent overwrite.
  */
 
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { JournalEntry } from './model.ts';
 
 /** 128 bits of SHA-256, hex, behind a `je_` prefix: collision-safe and readable in an export. */
 function digest(parts: readonly string[]): string {
   // JSON of a string array is an unambiguous encoding: no separator can be forged by a part's content.
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  return hash('sha256', JSON.stringify(parts), 'hex').slice(0, 32);
+}
+
+/** The 14 digits of `<lowercase letters>_<14 digits>_…`, or null: a scan, as this runs per entry. */
+function sortPrefix(id: string): string | null {
+  const u = id.indexOf('_');
+  if (u < 1 || id.length < u + 16 || id.charCodeAt(u + 15) !== 95) return null;
+  for (let i = 0; i < u; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 97 || c > 122) return null;
+  }
+  for (let i = u + 1; i <= u + 14; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  return id.slice(u + 1, u + 15);
 }
 
 /**
@@ -19,9 +34,9 @@ function digest(parts: readonly string[]): string {
  * `je_<14 digits>_…`): entries then sort with their events and are inserted where the journal grows.
  */
 function derived(from: string, parts: readonly string[]): string {
-  const m = /^[a-z]+_(\d{14})_/.exec(from);
   const h = digest(parts);
-  return m ? `je_${m[1]}_${h.slice(0, 24)}` : `je_${h}`;
+  const prefix = sortPrefix(from);
+  return prefix !== null ? `je_${prefix}_${h.slice(0, 24)}` : `je_${h}`;
 }
 
 /** The id of the `leg`-th entry derived from `sourceEventId` by rule `ruleId`. */

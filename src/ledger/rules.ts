@@ -223,26 +223,23 @@ function resolveCostCenter(rule: PostingRule, source: CostCenterSource, inBook: 
  */
 export function determineAccounts(input: RuleInput, table: RuleTable, ctx: LedgerContext): Determination {
   // Pure in (input, table, ctx), and a feed repeats a few hundred combinations: kept per table and chart.
-  let perCtx = determined.get(table);
-  if (perCtx === undefined) {
-    perCtx = new WeakMap();
-    determined.set(table, perCtx);
+  // A batch asks with one table and one chart throughout, so the last pair's memo is kept at hand.
+  let memo: Map<string, Determination> | undefined;
+  if (last !== null && last.table === table && last.ctx === ctx) memo = last.memo;
+  else {
+    let perCtx = determined.get(table);
+    if (perCtx === undefined) {
+      perCtx = new WeakMap();
+      determined.set(table, perCtx);
+    }
+    memo = perCtx.get(ctx);
+    if (memo === undefined) {
+      memo = new Map();
+      perCtx.set(ctx, memo);
+    }
+    last = { table, ctx, memo };
   }
-  let memo = perCtx.get(ctx);
-  if (memo === undefined) {
-    memo = new Map();
-    perCtx.set(ctx, memo);
-  }
-  const k = [
-    input.eventType,
-    input.entity,
-    input.itemCategory ?? '',
-    input.revenueCode ?? '',
-    input.counterparty ?? '',
-    input.costCenter ?? '',
-    input.stockCostCenter ?? '',
-    input.counterpartyStockCostCenter ?? '',
-  ].join('\u0000');
+  const k = `${input.eventType}\u0000${input.entity}\u0000${input.itemCategory ?? ''}\u0000${input.revenueCode ?? ''}\u0000${input.counterparty ?? ''}\u0000${input.costCenter ?? ''}\u0000${input.stockCostCenter ?? ''}\u0000${input.counterpartyStockCostCenter ?? ''}`;
   const hit = memo.get(k);
   if (hit !== undefined) return hit;
   const d = determine(input, table, ctx);
@@ -252,6 +249,7 @@ export function determineAccounts(input: RuleInput, table: RuleTable, ctx: Ledge
 }
 
 const determined = new WeakMap<RuleTable, WeakMap<LedgerContext, Map<string, Determination>>>();
+let last: { table: RuleTable; ctx: LedgerContext; memo: Map<string, Determination> } | null = null;
 
 function determine(input: RuleInput, table: RuleTable, ctx: LedgerContext): Determination {
   entityOf(ctx, input.entity);
