@@ -13,6 +13,6 @@ export {
   type TokenKind,
   tokenize,
 } from './ids.ts';
-export { eventFromJson, eventsToJson } from './json.ts';
+export { eventFromJson, eventsToJson, jsonText } from './json.ts';
 export * from './types.ts';
 export { isValidEvent, validateEvent } from './validate.ts';

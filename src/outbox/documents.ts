@@ -19,6 +19,7 @@
  *   identifiers: entries and requisitions hold codes, amounts and keyed tokens only.
  */
 import { createHash } from 'node:crypto';
+import { jsonText } from '../canonical/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalBatchId } from './journal-files.ts';
@@ -104,7 +105,6 @@ export interface RequisitionBatchPayload {
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const bigintAsText = (_k: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 /** `rq_` + 16 hex digits of sha256 over the sorted requisition ids. */
 export function requisitionBatchId(ids: readonly string[]): string {
@@ -192,7 +192,7 @@ export function documentsForBatch(
     docs.push({
       ...common(entity, id, entries.length),
       kind: 'journal-batch',
-      payload: JSON.stringify(payload, bigintAsText),
+      payload: jsonText(payload),
     });
   }
   for (const [entity, reqs] of groupByEntity(applied.flatMap((p) => p.requisitions ?? []))) {
@@ -210,7 +210,7 @@ export function documentsForBatch(
     docs.push({
       ...common(entity, id, reqs.length),
       kind: 'requisition',
-      payload: JSON.stringify(payload, bigintAsText),
+      payload: jsonText(payload),
     });
   }
   docs.push(

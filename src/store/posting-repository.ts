@@ -5,7 +5,7 @@ import type {
   StewardshipHold,
   StoredMessage,
 } from '../apply/plan.ts';
-import { eventsToJson } from '../canonical/index.ts';
+import { eventsToJson, jsonText } from '../canonical/index.ts';
 import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
 import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
@@ -343,7 +343,7 @@ async function openException(
       ref.messageId,
       ref.eventId,
       summary,
-      JSON.stringify(evidence, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      jsonText(evidence),
       at,
       at,
     ],
@@ -387,13 +387,12 @@ export async function recordFlags(
       open.set(`${r['reason_code']}|${r['subject']}`, asBigInt(r['id']));
     }
   }
-  const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
   const fresh: object[] = [];
   const recurring: { id: bigint; n: number; evidence: string }[] = [];
   for (const [k, g] of groups) {
     const id = open.get(k);
     if (id !== undefined) {
-      recurring.push({ id, n: g.n, evidence: json(g.last.flag) });
+      recurring.push({ id, n: g.n, evidence: jsonText(g.last.flag) });
     } else {
       fresh.push({
         reasonCode: g.code,
@@ -405,7 +404,7 @@ export async function recordFlags(
         subject: g.subject,
         occurrences: g.n,
         summary: `${g.code} for item ${g.first.flag.itemCode} at ${g.first.flag.parLocationCode}`,
-        evidence: json(g.last.flag),
+        evidence: jsonText(g.last.flag),
         createdAt: at,
         updatedAt: at,
       });
@@ -451,10 +450,9 @@ export async function recordStewardship(
   )) {
     open.set(String(r['subject']), asBigInt(r['id']));
   }
-  const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
   const evidenceOf = (g: { last: (typeof holds)[number]; keys: Set<string> }) => {
     const { hold, messageId, controlId } = g.last;
-    return json({
+    return jsonText({
       kind: hold.kind,
       key: hold.key,
       action: hold.action,
