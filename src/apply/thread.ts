@@ -5,6 +5,9 @@ import { type WriterLock, writerLockFor } from '../store/writer-lock.ts';
 import type { BatchStats } from './applier.ts';
 import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
 
+/** See the Worker's resourceLimits below. */
+const APPLY_YOUNG_GENERATION_MB = 96;
+
 /** What the runtime needs of the apply stage, whether it runs on the main thread or its own. */
 export interface ApplyStage {
   /** New messages were committed: look for work soon. */
@@ -59,6 +62,12 @@ export class ApplyThread implements ApplyStage {
     };
     const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
       workerData: { ...data, entry: './thread-main.ts' },
+      // A batch's plans (hundreds of messages' events, entries, movements) live until its transaction
+      // commits; with V8's default 16 MB semi-spaces they survive two scavenges and are copied into the
+      // old generation, which made garbage collection about a tenth of the apply stage's CPU. 96 MB of
+      // young generation (32 MB semi-spaces) lets a batch die young: ~9% less CPU per message in
+      // `node --max-semi-space-size=32` against the default, same run, same machine.
+      resourceLimits: { maxYoungGenerationSizeMb: APPLY_YOUNG_GENERATION_MB },
     });
     const thread = new ApplyThread(worker, options, lock);
     return new Promise((resolve, reject) => {
