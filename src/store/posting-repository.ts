@@ -182,10 +182,23 @@ export async function listReleases(db: SqlExecutor): Promise<StoredRelease[]> {
 
 // --- the apply cursor and its messages -----------------------------------------------------------------
 
+/**
+ * The inbox's ordering keys, found by stepping through the (ordering_key, id) index from one key to the
+ * next: a handful of index seeks per key (there is one key per interface) where `SELECT DISTINCT` read
+ * every message's index entry, on every drain, however many millions the inbox holds.
+ */
+const ORDERING_KEYS = `WITH RECURSIVE k(ordering_key) AS (
+    SELECT MIN(ordering_key) FROM inbound_messages
+    UNION ALL
+    SELECT (SELECT MIN(m.ordering_key) FROM inbound_messages m WHERE m.ordering_key > k.ordering_key)
+    FROM k WHERE k.ordering_key IS NOT NULL)`;
+
 export async function orderingKeys(db: SqlExecutor): Promise<string[]> {
-  return (await db.query<{ ordering_key: string }>('SELECT DISTINCT ordering_key FROM inbound_messages')).map(
-    (r) => r.ordering_key,
-  );
+  return (
+    await db.query<{ ordering_key: string }>(
+      `${ORDERING_KEYS} SELECT ordering_key FROM k WHERE ordering_key IS NOT NULL`,
+    )
+  ).map((r) => r.ordering_key);
 }
 
 /**
@@ -250,10 +263,14 @@ export function storedMessageOf(db: SqlExecutor, r: Row): StoredMessage {
 }
 
 export async function pendingCount(db: SqlExecutor): Promise<number> {
+  // Per key, a count of the index range past its cursor: the backlog, not the whole inbox, is read.
   const rows = await db.query<{ n: unknown }>(
-    `SELECT COUNT(*) AS n FROM inbound_messages m
-     LEFT JOIN apply_cursors c ON c.ordering_key = m.ordering_key
-     WHERE m.id > COALESCE(c.last_message_id, 0)`,
+    `${ORDERING_KEYS}
+     SELECT COALESCE(SUM((SELECT COUNT(*) FROM inbound_messages m
+                          WHERE m.ordering_key = k.ordering_key
+                            AND m.id > COALESCE((SELECT c.last_message_id FROM apply_cursors c
+                                                 WHERE c.ordering_key = k.ordering_key), 0))), 0) AS n
+     FROM k WHERE k.ordering_key IS NOT NULL`,
   );
   return Number(rows[0]!.n);
 }
