@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { JournalEntry } from '../ledger/index.ts';
-import {
-  documentsForBatch,
-  journalBatchFromManifest,
-  journalEntriesOf,
-  manifestEntryIds,
-  requisitionBatchId,
-} from './documents.ts';
+import { documentsForBatch, journalEntriesOf, requisitionBatchId } from './documents.ts';
 import { journalBatchId } from './journal-files.ts';
 
 function entry(id: string, entity: string, amount: bigint, debitAmount = amount): JournalEntry {
@@ -84,37 +78,16 @@ test('one journal document per entity and one requisition document per entity, o
   // The same effects in another order give the same ids (a replay is a no-op in the outbox).
   const again = documentsForBatch('or', [plans[2]!, plans[1]!, plans[0]!], 'later');
   assert.deepEqual(new Set(again.map((d) => d.id)), new Set(docs.map((d) => d.id)));
-  // Stored as a manifest: the entries by id, filled in from the journal when the document is read.
-  assert.deepEqual(manifestEntryIds(docs[1]!.payload), ['e1', 'e3']);
-  const journal = [entry('e3', 'B', 7n), entry('e1', 'B', 100n), entry('e2', 'A', 5n)];
-  const full = journalBatchFromManifest(docs[1]!.payload, journal);
+  const back = journalEntriesOf(docs[1]!.payload);
   assert.deepEqual(
-    journalEntriesOf(full),
+    back,
     [entry('e1', 'B', 100n), entry('e3', 'B', 7n)],
-    'payload round-trips in the manifest order, bigint intact',
+    'payload round-trips, bigint intact',
   );
-  const payload = JSON.parse(full);
-  assert.equal(payload.entryIds, undefined);
+  const payload = JSON.parse(docs[1]!.payload);
   assert.deepEqual(payload.controlTotals, [
     { entity: 'B', currency: 'USD', debitMinor: '107', creditMinor: '107' },
   ]);
-  assert.equal(journalBatchFromManifest(full, []), full, 'a payload that holds its entries stays as it is');
-});
-
-test('a manifest whose entries the journal does not hold, or that no longer add up, is refused', () => {
-  const [doc] = documentsForBatch(
-    'or',
-    [{ kind: 'applied', message: { id: 1n }, entries: [entry('a', 'A', 5n), entry('b', 'A', 6n)] }],
-    'T',
-  );
-  assert.throws(
-    () => journalBatchFromManifest(doc!.payload, [entry('a', 'A', 5n)]),
-    /CW_ERR_OUTBOX_BAD_DOCUMENT|does not hold/,
-  );
-  assert.throws(
-    () => journalBatchFromManifest(doc!.payload, [entry('a', 'A', 5n), entry('b', 'A', 7n)]),
-    /CW_ERR_OUTBOX_BAD_DOCUMENT|control totals/,
-  );
 });
 
 test('a batch that does not balance per entity and currency is refused', () => {

@@ -17,12 +17,6 @@
  *   after them (`master-documents.ts`), in the same transaction, through this same call.
  * - Payloads carry amounts as integer minor units in strings (JSON has no bigint) and no patient
  *   identifiers: entries and requisitions hold codes, amounts and keyed tokens only.
- * - A journal batch is stored as its manifest (`JournalBatchManifest`: the header, the control totals
- *   and the entry ids) and becomes the full payload when it is read for delivery
- *   (`journalBatchFromManifest`, called by the outbox repository): the entries are immutable rows of the
- *   journal written in the same transaction, so the document cannot change, and writing them out again
- *   in the apply transaction cost as much as posting them. Reading checks the entries against the
- *   manifest's ids and control totals.
  */
 import { createHash } from 'node:crypto';
 import { jsonText } from '../canonical/index.ts';
@@ -97,11 +91,6 @@ export interface JournalBatchPayload {
   readonly lastMessageId: string;
   readonly controlTotals: readonly BookTotal[];
   readonly entries: readonly unknown[];
-}
-
-/** The stored form of a journal batch: its payload with the entries named by id, in payload order. */
-export interface JournalBatchManifest extends Omit<JournalBatchPayload, 'entries'> {
-  readonly entryIds: readonly string[];
 }
 
 export interface RequisitionBatchPayload {
@@ -188,9 +177,8 @@ export function documentsForBatch(
   });
 
   for (const [entity, entries] of groupByEntity(applied.flatMap((p) => p.entries ?? []))) {
-    const entryIds = entries.map((e) => e.id);
-    const id = journalBatchId(entryIds);
-    const manifest: JournalBatchManifest = {
+    const id = journalBatchId(entries.map((e) => e.id));
+    const payload: JournalBatchPayload = {
       format: 'crosswalk.outbox.journal-batch',
       version: 1,
       id,
@@ -199,12 +187,12 @@ export function documentsForBatch(
       firstMessageId: firstMessageId.toString(),
       lastMessageId: seqMessageId.toString(),
       controlTotals: bookTotals(entity, entries, id),
-      entryIds,
+      entries,
     };
     docs.push({
       ...common(entity, id, entries.length),
       kind: 'journal-batch',
-      payload: JSON.stringify(manifest),
+      payload: jsonText(payload),
     });
   }
   for (const [entity, reqs] of groupByEntity(applied.flatMap((p) => p.requisitions ?? []))) {
@@ -239,43 +227,6 @@ export function documentsForBatch(
     ),
   );
   return docs;
-}
-
-/** The entry ids of a stored journal-batch manifest, or null for a payload that holds its entries. */
-export function manifestEntryIds(stored: string): readonly string[] | null {
-  const doc = JSON.parse(stored) as { format?: string; entryIds?: unknown };
-  if (doc.format !== 'crosswalk.outbox.journal-batch' || !Array.isArray(doc.entryIds)) return null;
-  return doc.entryIds.map(String);
-}
-
-/**
- * The journal-batch payload of a stored manifest, given its entries as the journal holds them (in any
- * order). The entries must be exactly the manifest's and add up to its control totals, or the document
- * is refused (CW_ERR_OUTBOX_BAD_DOCUMENT): what is delivered is what was committed. A payload that
- * already holds its entries (stored before manifests) is returned as it is.
- */
-export function journalBatchFromManifest(stored: string, entries: readonly JournalEntry[]): string {
-  const m = JSON.parse(stored) as JournalBatchManifest | JournalBatchPayload;
-  if (!('entryIds' in m)) return stored;
-  const byId = new Map(entries.map((e) => [e.id, e]));
-  const ordered = m.entryIds.map((id) => {
-    const e = byId.get(id);
-    if (e === undefined) {
-      throw new CrosswalkError('CW_ERR_OUTBOX_BAD_DOCUMENT', {
-        reason: `journal batch ${m.id} names entry ${id}, which the journal does not hold`,
-      });
-    }
-    return e;
-  });
-  const totals = bookTotals(m.entity, ordered, m.id);
-  if (JSON.stringify(totals) !== JSON.stringify(m.controlTotals)) {
-    throw new CrosswalkError('CW_ERR_OUTBOX_BAD_DOCUMENT', {
-      reason: `the entries of journal batch ${m.id} do not add up to its control totals`,
-    });
-  }
-  const { entryIds: _ids, ...header } = m;
-  const payload: JournalBatchPayload = { ...header, entries: ordered };
-  return jsonText(payload);
 }
 
 /** The journal entries of a journal-batch payload, amounts back to bigint. */

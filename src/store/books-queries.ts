@@ -153,35 +153,6 @@ export function journalLineOf(r: Row): JournalLine {
   };
 }
 
-/** The entries with these ids, with their lines (those the journal does not hold are left out). */
-export async function entriesByIds(db: SqlExecutor, ids: readonly string[]): Promise<JournalEntry[]> {
-  const out: JournalEntry[] = [];
-  for (let i = 0; i < ids.length; i += 500) {
-    const part = ids.slice(i, i + 500);
-    const marks = part.map(() => '?').join(', ');
-    const lines = new Map<string, JournalLine[]>();
-    for (const r of await db.query(
-      `SELECT entry_id, line_no, account, cost_center, side, amount, memo, dimensions FROM journal_lines
-       WHERE entry_id IN (${marks}) ORDER BY entry_id, line_no`,
-      part,
-    )) {
-      const id = String(r['entry_id']);
-      const list = lines.get(id);
-      if (list) list.push(journalLineOf(r));
-      else lines.set(id, [journalLineOf(r)]);
-    }
-    for (const r of await db.query(
-      `SELECT id, entity, currency, period_id, late_from_period, effective_date, accounting_date, posted_at,
-              source_event_id, rule_id, reason_code, description, group_id, reverses
-       FROM journal_entries WHERE id IN (${marks})`,
-      part,
-    )) {
-      out.push(journalEntryOf(r, lines.get(String(r['id'])) ?? []));
-    }
-  }
-  return out;
-}
-
 /** A journal_entries row (its columns under their own names) with its lines, as an entry. */
 export function journalEntryOf(r: Row, lines: readonly JournalLine[]): JournalEntry {
   return {

@@ -8,14 +8,8 @@
  * person decides (retry or confirm) before anything overtakes it.
  */
 import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
-import {
-  type DocumentKind,
-  journalBatchFromManifest,
-  manifestEntryIds,
-  type OutboundDocument,
-} from '../outbox/documents.ts';
+import type { DocumentKind, OutboundDocument } from '../outbox/documents.ts';
 import { appendAudit } from './audit-repository.ts';
-import { entriesByIds } from './books-queries.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import type { SqlExecutor, SqlValue } from './port.ts';
 import { asBigInt, asBool, asNumber, asOptionalString } from './values.ts';
@@ -312,21 +306,17 @@ export interface StoredDocument {
   readonly createdAt: string;
 }
 
-/** A document as it is delivered: a journal batch's manifest is filled in from the journal. */
 export async function loadDocument(db: SqlExecutor, id: string): Promise<StoredDocument | null> {
   const rows = await db.query('SELECT * FROM outbox_documents WHERE id = ?', [id]);
-  const doc =
+  return (
     fromRows<StoredDocument>(rows, {
       seqMessageId: 'bigint',
       seqPart: 'int',
       firstMessageId: 'bigint',
       lastMessageId: 'bigint',
       itemCount: 'int',
-    })[0] ?? null;
-  if (doc === null || doc.kind !== 'journal-batch') return doc;
-  const entryIds = manifestEntryIds(doc.payload);
-  if (entryIds === null) return doc;
-  return { ...doc, payload: journalBatchFromManifest(doc.payload, await entriesByIds(db, entryIds)) };
+    })[0] ?? null
+  );
 }
 
 export interface AttemptRecord {
