@@ -1,4 +1,4 @@
-import type { Store } from './port.ts';
+import type { CommitDurability, Store } from './port.ts';
 import { PostgresStore } from './postgres.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
@@ -6,6 +6,7 @@ import { type DatabaseTarget, parseDatabaseUrl } from './target.ts';
 
 export interface OpenStoreOptions {
   readonly poolMax?: number;
+  readonly commitDurability?: CommitDurability;
   /** The key ring that seals stored message bodies (CROSSWALK_RAW_KEY_RING_FILE); default: the embedded default's. */
   readonly rawKeyRingFile?: string;
 }
@@ -19,8 +20,16 @@ export async function openStore(
   const rawCipher = RawCipher.fromFile(options.rawKeyRingFile ?? DEFAULT_RAW_KEY_RING_FILE);
   const store: Store =
     target.engine === 'sqlite'
-      ? new SqliteStore(target.path, { rawCipher })
-      : new PostgresStore(target.url, { display: target.display, poolMax: options.poolMax ?? 10, rawCipher });
+      ? new SqliteStore(target.path, {
+          rawCipher,
+          ...(options.commitDurability ? { commitDurability: options.commitDurability } : {}),
+        })
+      : new PostgresStore(target.url, {
+          display: target.display,
+          poolMax: options.poolMax ?? 10,
+          rawCipher,
+          ...(options.commitDurability ? { commitDurability: options.commitDurability } : {}),
+        });
   try {
     await store.ping();
   } catch (e) {

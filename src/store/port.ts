@@ -67,3 +67,14 @@ export interface MigrationLockable {
    */
   withMigrationLock<T>(fn: () => Promise<T>): Promise<T>;
 }
+
+/**
+ * `flushed` (the default): a commit has reached the disk when it returns — what an ACK promises.
+ * `deferred`: commits stay atomic and in order but reach the disk with the next flushed commit of any
+ * connection (SQLite: synchronous=NORMAL in WAL mode; PostgreSQL: synchronous_commit=off), so a power
+ * loss can drop the last moments of them whole. Only for a writer whose every effect can be derived
+ * again from flushed input and that causes nothing outside the database itself: the apply stage (the
+ * inbox holds the messages, the cursor rolls back with the effects, and the deliverer's own flushed
+ * claim makes a document durable before anything leaves).
+ */
+export type CommitDurability = 'flushed' | 'deferred';

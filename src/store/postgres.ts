@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { CrosswalkError } from '../errors/index.ts';
-import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import type { Capabilities, CommitDurability, Row, SqlExecutor, SqlValue, Store } from './port.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 
 /** Arbitrary but fixed: the advisory-lock key every Crosswalk process uses for migrations. */
@@ -68,6 +68,8 @@ export interface PostgresOptions {
   readonly connectTimeoutMs?: number;
   /** Seals stored message bodies; default: the key ring file of the embedded default, read on first use. */
   readonly rawCipher?: RawCipher;
+  /** See open.ts; default `flushed` (synchronous_commit=on). */
+  readonly commitDurability?: CommitDurability;
 }
 
 class ClientExecutor implements SqlExecutor {
@@ -89,7 +91,8 @@ class ClientExecutor implements SqlExecutor {
 
 /**
  * PostgreSQL through a `pg` pool, synchronous_commit on (a commit is durable on the server before it
- * returns). Several Crosswalk processes may share one database.
+ * returns; off for a `deferred` store, the apply stage's: see CommitDurability). Several Crosswalk
+ * processes may share one database.
  */
 export class PostgresStore implements Store {
   readonly capabilities = CAPABILITIES;
@@ -105,7 +108,7 @@ export class PostgresStore implements Store {
       // Two at least: withMigrationLock holds one connection while the migration runs on another.
       max: Math.max(2, options.poolMax ?? 10),
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      options: '-c synchronous_commit=on -c timezone=UTC',
+      options: `-c synchronous_commit=${options.commitDurability === 'deferred' ? 'off' : 'on'} -c timezone=UTC`,
       types: TYPES,
     });
     // An idle client that loses its server must not crash the process; the next query reports it.

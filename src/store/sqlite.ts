@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CrosswalkError } from '../errors/index.ts';
-import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import type { Capabilities, CommitDurability, Row, SqlExecutor, SqlValue, Store } from './port.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { type WriterLock, writerLockFor } from './writer-lock.ts';
 
@@ -32,13 +32,15 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
   /** Seals stored message bodies; default: the key ring file of the embedded default, read on first use. */
   readonly rawCipher?: RawCipher;
+  /** See open.ts; default `flushed` (synchronous=FULL). */
+  readonly commitDurability?: CommitDurability;
 }
 
 /**
  * Embedded SQLite through better-sqlite3. The driver is synchronous, so one connection serves the
  * process and an async mutex keeps statements of concurrent callers out of an open transaction.
  * WAL with synchronous=FULL: a commit has reached the disk when it returns, which is what an ACK
- * promises. Integers are read as bigint (safeIntegers) so money is exact beyond 2^53.
+ * promises (synchronous=NORMAL for a `deferred` store, the apply stage's; see CommitDurability). Integers are read as bigint (safeIntegers) so money is exact beyond 2^53.
  */
 export class SqliteStore implements Store {
   readonly capabilities = CAPABILITIES;
@@ -59,7 +61,7 @@ export class SqliteStore implements Store {
       this.writer = path === ':memory:' ? null : writerLockFor(path);
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10000}`);
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
+      this.db.pragma(options.commitDurability === 'deferred' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
     } catch (e) {
       throw new CrosswalkError(

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
 import pg from 'pg';
-import type { Dialect, Store } from './port.ts';
+import type { CommitDurability, Dialect, Store } from './port.ts';
 import { PostgresStore } from './postgres.ts';
 import type { RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
@@ -38,12 +38,14 @@ if (postgresProblem && !mandatory) {
   );
 }
 
+type StoreOptions = { rawCipher?: RawCipher; commitDurability?: CommitDurability };
+
 export interface EngineUnderTest {
   readonly dialect: Dialect;
   /** A new, empty, isolated store and the CROSSWALK_DATABASE_URL that reaches it (for child processes). */
-  freshStore(options?: { rawCipher?: RawCipher }): Promise<{ store: Store; url: string }>;
+  freshStore(options?: StoreOptions): Promise<{ store: Store; url: string }>;
   /** Another store on an existing database (e.g. with another key ring), closed with the suite. */
-  reopen(url: string, options?: { rawCipher?: RawCipher }): Store;
+  reopen(url: string, options?: StoreOptions): Store;
   /** Only the URL of a new, empty database (the caller opens it, e.g. in a child process). */
   freshUrl(): Promise<string>;
 }
