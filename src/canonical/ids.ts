@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import { CrosswalkError } from '../errors/index.ts';
 
 /**
@@ -15,14 +15,21 @@ import { CrosswalkError } from '../errors/index.ts';
  * random 128-bit keys made each journal row cost three times as much to insert.
  */
 export function sortPrefix(sourceTime: string): string {
+  // Every event of a message asks for the same time's prefix.
+  if (sourceTime === lastSourceTime) return lastPrefix;
   let digits = '';
   for (let i = 0; i < sourceTime.length && digits.length < 14; i++) {
     const c = sourceTime.charCodeAt(i);
     if (c >= 48 && c <= 57) digits += sourceTime[i];
     else if (c === 43 || (c === 45 && digits.length >= 8) || c === 46) break; // zone or fraction: stop
   }
-  return digits.padEnd(14, '0');
+  lastPrefix = digits.padEnd(14, '0');
+  lastSourceTime = sourceTime;
+  return lastPrefix;
 }
+
+let lastSourceTime: string | undefined;
+let lastPrefix = '';
 
 /**
  * `ev_` + the sort prefix of the source's time + `_` + 96 bits of sha256(sourceMessageId NUL position);
@@ -34,7 +41,9 @@ export function sortPrefix(sourceTime: string): string {
  * source time comes from the message bytes (MSH-7), so the id stays a pure function of the raw message.
  */
 export function eventId(sourceMessageId: string, position: string, sourceTime?: string): string {
-  const h = createHash('sha256').update(sourceMessageId).update('\u0000').update(position).digest('hex');
+  // One-shot hash of the joined text: the same bytes as hashing the parts in turn (the NUL keeps a lone
+  // surrogate at either edge from pairing up), at a third of the cost of a Hash object per event.
+  const h = hash('sha256', `${sourceMessageId}\u0000${position}`, 'hex');
   return sourceTime === undefined ? `ev_${h.slice(0, 32)}` : `ev_${sortPrefix(sourceTime)}_${h.slice(0, 24)}`;
 }
 
