@@ -87,21 +87,24 @@ export function identifierKey(authority: string, id: string): string {
  * A message names the same encounter and case on every line, so tokens are memoised per key: bounded
  * (cleared when full), in memory only, and keyed by the key object so a rotated key starts afresh.
  */
-const memo = new WeakMap<Uint8Array, Map<string, string>>();
+const memo = new WeakMap<Uint8Array, Record<TokenKind, Map<string, string>>>();
 const MEMO_MAX = 4096;
 
 export function tokenize(key: Uint8Array, kind: TokenKind, value: string): string {
   if (key.byteLength < MIN_TOKEN_KEY_BYTES) {
     throw new CrosswalkError('CW_ERR_CANONICAL_TOKEN_KEY', { min: MIN_TOKEN_KEY_BYTES });
   }
-  const cache = memo.get(key) ?? new Map<string, string>();
-  memo.set(key, cache);
-  const slot = `${kind}\u0000${value}`;
-  const hit = cache.get(slot);
+  let byKind = memo.get(key);
+  if (byKind === undefined) {
+    byKind = { patient: new Map(), encounter: new Map(), case: new Map() };
+    memo.set(key, byKind);
+  }
+  const cache = byKind[kind];
+  const hit = cache.get(value);
   if (hit !== undefined) return hit;
   const mac = createHmac('sha256', key).update(`crosswalk/${kind}/v1`).update('\u0000').update(value);
   const token = TOKEN_PREFIX[kind] + mac.digest('hex').slice(0, 32);
   if (cache.size >= MEMO_MAX) cache.clear();
-  cache.set(slot, token);
+  cache.set(value, token);
   return token;
 }
