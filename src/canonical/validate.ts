@@ -86,18 +86,19 @@ const currencyN = nullable(
   ),
 );
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const isInstant = (v: unknown) => typeof v === 'string' && ISO_UTC.test(v) && new Date(v).toISOString() === v;
+const isIsoInstant = (v: unknown) =>
+  typeof v === 'string' && ISO_UTC.test(v) && new Date(v).toISOString() === v;
 /**
  * Instants that passed, so the events of a message (which share a few times) and of a feed pay the date
  * round trip once. Bounded; only successes are kept.
  */
 const validInstants = new Set<string>();
 const instant: Check = withPredicate(
-  (v) => (isInstant(v) ? null : 'must be a UTC ISO-8601 time as toISOString writes it'),
+  (v) => (isIsoInstant(v) ? null : 'must be a UTC ISO-8601 time as toISOString writes it'),
   (v) => {
     if (typeof v !== 'string') return false;
     if (validInstants.has(v)) return true;
-    if (!isInstant(v)) return false;
+    if (!isIsoInstant(v)) return false;
     if (validInstants.size >= 4096) validInstants.clear();
     validInstants.add(v);
     return true;
@@ -159,25 +160,44 @@ function shape(spec: Spec): (v: unknown, path: string) => [string, string] | nul
  * order first, which is how producers write them) and every value passes. Equal to shape(spec) finding
  * nothing: presence and the refusal of extra keys follow from the key sets being equal.
  */
-function validShape(spec: Spec): Valid {
+/** A spec's keys, in order and as a set, for hasExactly. */
+interface KeySet {
+  readonly keys: readonly string[];
+  readonly known: ReadonlySet<string>;
+}
+
+function keySet(spec: Spec): KeySet {
   const keys = Object.keys(spec);
-  const known = new Set(keys);
+  return { keys, known: new Set(keys) };
+}
+
+/**
+ * Whether v is an object (not an array) whose enumerable keys, own then inherited as for-in walks them
+ * (without allocating), are exactly the spec's: then every key is present and no own key is extra, which
+ * is what shape() asks. Producers write the keys in the spec's order, which is compared first.
+ */
+function hasExactly(v: unknown, ks: KeySet): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = ks.keys;
+  let i = 0;
+  let inOrder = true;
+  for (const k in v) {
+    if (inOrder && k !== keys[i]) inOrder = false;
+    if (!inOrder && !ks.known.has(k)) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+/** The predicate of shape(spec): the keys are the spec's and every value passes. */
+function validShape(spec: Spec): Valid {
+  const ks = keySet(spec);
+  const keys = ks.keys;
   const valid = keys.map((k) => predicateOf(spec[k]!));
   const n = keys.length;
   return (v) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-    const own = Object.keys(v);
-    if (own.length !== n) return false;
-    let inOrder = true;
-    for (let i = 0; i < n; i++) {
-      if (own[i] !== keys[i]) {
-        inOrder = false;
-        break;
-      }
-    }
-    if (!inOrder) for (const k of own) if (!known.has(k)) return false;
-    const rec = v as Record<string, unknown>;
-    for (let i = 0; i < n; i++) if (!valid[i]!(rec[keys[i]!])) return false;
+    if (!hasExactly(v, ks)) return false;
+    for (let j = 0; j < n; j++) if (!valid[j]!(v[keys[j]!])) return false;
     return true;
   };
 }
@@ -226,16 +246,18 @@ const npiN = nullable(
     isTenDigits,
   ),
 );
-const provider = nested({ id: text, npi: npiN, employeeCode: textN });
+const PROVIDER_SPEC: Spec = { id: text, npi: npiN, employeeCode: textN };
+const provider = nested(PROVIDER_SPEC);
 const providerN = nullable(provider);
-const trace = nested({
+const TRACE_SPEC: Spec = {
   udiDi: textN,
   lotNumber: textN,
   serialNumber: textN,
   expiryDate: dateN,
   udi: textN,
   manufacturerName: textN,
-});
+};
+const trace = nested(TRACE_SPEC);
 
 const SUPPLY: Spec = {
   itemCode: text,
@@ -415,21 +437,145 @@ const ENVELOPE_SPEC: Spec = {
   ),
 };
 const ENVELOPE = shape(ENVELOPE_SPEC);
-const VALID_ENVELOPE = validShape(ENVELOPE_SPEC);
 
 const PAYLOAD_SHAPES = Object.fromEntries(
   Object.entries(PAYLOADS).map(([type, spec]) => [type, shape(spec)]),
 ) as Record<EventType, ReturnType<typeof shape>>;
+
+/*
+ * The shapes every DFT line and every replayed message go through, as straight-line predicates: named
+ * property reads and direct calls instead of the spec walk. Each is the spec above written out (same
+ * keys, same checks); validate.test.ts disturbs every field of each and compares with the spec's checks.
+ */
+const isText = (v: unknown): boolean => typeof v === 'string' && v.length !== 0 && v.length <= MAX_TEXT;
+const isTextN = (v: unknown): boolean => v === null || isText(v);
+const isMoneyN = (v: unknown): boolean => v === null || typeof v === 'bigint';
+const isBool = (v: unknown): boolean => typeof v === 'boolean';
+const isInstant = predicateOf(instant);
+const isDateN = predicateOf(dateN);
+
+function isTokenN(v: unknown, head: string): boolean {
+  return (
+    v === null ||
+    (typeof v === 'string' && v.length === head.length + 32 && v.startsWith(head) && hexFrom(v, head.length))
+  );
+}
+
+const PROVIDER_KEYS = keySet(PROVIDER_SPEC);
+function isProviderN(v: unknown): boolean {
+  if (v === null) return true;
+  if (!hasExactly(v, PROVIDER_KEYS)) return false;
+  return isText(v['id']) && (v['npi'] === null || isTenDigits(v['npi'])) && isTextN(v['employeeCode']);
+}
+
+const TRACE_KEYS = keySet(TRACE_SPEC);
+function isTrace(v: unknown): boolean {
+  if (!hasExactly(v, TRACE_KEYS)) return false;
+  return (
+    isTextN(v['udiDi']) &&
+    isTextN(v['lotNumber']) &&
+    isTextN(v['serialNumber']) &&
+    isDateN(v['expiryDate']) &&
+    isTextN(v['udi']) &&
+    isTextN(v['manufacturerName'])
+  );
+}
+
+/** The SUPPLY fields (trace apart: nullable in SUPPLY, required in ImplantUsed). */
+function supplyFields(p: Record<string, unknown>): boolean {
+  return (
+    isText(p['itemCode']) &&
+    isText(p['ehrSupplyCode']) &&
+    isText(p['itemCategory']) &&
+    isPositiveInt(p['quantity']) &&
+    isText(p['uom']) &&
+    isText(p['parLocationCode']) &&
+    isText(p['careLocationCode']) &&
+    isText(p['departmentCode']) &&
+    isText(p['costCenterCode']) &&
+    isTokenN(p['encounterToken'], 'enc_') &&
+    isTokenN(p['caseToken'], 'case_') &&
+    isProviderN(p['performer']) &&
+    isMoneyN(p['unitCost']) &&
+    (p['currency'] === null || isCurrencyCode(p['currency'])) &&
+    isBool(p['implant']) &&
+    isTextN(p['sourceTransactionId']) &&
+    isBool(p['reversal'])
+  );
+}
+
+const SUPPLY_KEYS = keySet(SUPPLY);
+function isSupply(v: unknown): boolean {
+  return hasExactly(v, SUPPLY_KEYS) && supplyFields(v) && (v['trace'] === null || isTrace(v['trace']));
+}
+
+const IMPLANT_KEYS = keySet(PAYLOADS.ImplantUsed);
+function isImplant(v: unknown): boolean {
+  return hasExactly(v, IMPLANT_KEYS) && supplyFields(v) && isTrace(v['trace']) && v['billOnly'] === true;
+}
+
+const CHARGE_KEYS = keySet(CHARGE);
+function isCharge(v: unknown): boolean {
+  if (!hasExactly(v, CHARGE_KEYS)) return false;
+  const revenueCode = v['revenueCode'];
+  const amount = v['amount'];
+  const priceSource = v['priceSource'];
+  return (
+    isText(v['cdmCode']) &&
+    typeof revenueCode === 'string' &&
+    revenueCode.length === 4 &&
+    isDigits(revenueCode) &&
+    isTextN(v['hcpcsCode']) &&
+    isPositiveInt(v['quantity']) &&
+    isMoneyN(v['unitPrice']) &&
+    typeof amount === 'bigint' &&
+    amount >= 0n &&
+    isCurrencyCode(v['currency']) &&
+    (priceSource === 'message' || priceSource === 'charge-master') &&
+    isTextN(v['itemCode']) &&
+    isText(v['departmentCode']) &&
+    isText(v['costCenterCode']) &&
+    isTextN(v['careLocationCode']) &&
+    isTokenN(v['encounterToken'], 'enc_') &&
+    isTokenN(v['caseToken'], 'case_') &&
+    isProviderN(v['performer']) &&
+    isTextN(v['sourceTransactionId']) &&
+    isBool(v['reversal'])
+  );
+}
+
 const VALID_PAYLOADS = new Map<unknown, Valid>(
   Object.entries(PAYLOADS).map(([type, spec]) => [type, validShape(spec)]),
 );
+VALID_PAYLOADS.set('SupplyUsed', isSupply);
+VALID_PAYLOADS.set('SupplyWasted', isSupply);
+VALID_PAYLOADS.set('SupplyReturned', isSupply);
+VALID_PAYLOADS.set('ImplantUsed', isImplant);
+VALID_PAYLOADS.set('ChargePosted', isCharge);
+VALID_PAYLOADS.set('ChargeCredited', isCharge);
+
+const ENVELOPE_KEYS = keySet(ENVELOPE_SPEC);
+const EVENT_TYPE_SET: ReadonlySet<unknown> = new Set(EVENT_TYPES);
+function isEnvelope(v: unknown): v is Record<string, unknown> {
+  if (!hasExactly(v, ENVELOPE_KEYS)) return false;
+  const payload = v['payload'];
+  return (
+    isEventId(v['id']) &&
+    EVENT_TYPE_SET.has(v['type']) &&
+    isText(v['orderingKey']) &&
+    isText(v['sourceMessageId']) &&
+    isText(v['position']) &&
+    isText(v['mappingReleaseId']) &&
+    isInstant(v['occurredAt']) &&
+    isText(v['entity']) &&
+    typeof payload === 'object' &&
+    payload !== null
+  );
+}
 
 /** The fast path alone: true exactly when eventProblem finds nothing (validate.test.ts holds it to that). */
 export function passesFastChecks(value: unknown): boolean {
-  return (
-    VALID_ENVELOPE(value) &&
-    VALID_PAYLOADS.get((value as { type: unknown }).type)!((value as { payload: unknown }).payload)
-  );
+  return isEnvelope(value) && VALID_PAYLOADS.get(value['type'])!(value['payload']);
 }
 
 /** The first field that is wrong and why, as [path, reason]; null for a valid event. */
