@@ -1,4 +1,4 @@
-import type { DeviceTrace, SupplyPayload } from '../canonical/index.ts';
+import type { DeviceTrace, ProviderRef, SupplyPayload } from '../canonical/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import type { Segment } from '../hl7v2/index.ts';
 import {
@@ -7,6 +7,7 @@ import {
   type FieldRules,
   type Ft1Meaning,
   findCareLocation,
+  type MappingRelease,
   resolveCareLocation,
   resolveCharge,
   resolveDepartment,
@@ -31,7 +32,31 @@ const REVERSED: Readonly<Partial<Record<Ft1Meaning, Ft1Meaning>>> = {
   credit: 'charge',
 };
 
+/**
+ * The lines of one message mostly repeat their time, case, performer, place and department field for
+ * field. What follows from such a field's text alone (with the message, the release and the line's date)
+ * is kept from the line before while the text is the same: a string comparison instead of the reads,
+ * look-ups and hashing. Only successes are kept, so an error still names its own line.
+ */
+class Repeats {
+  timeText: string | undefined;
+  time: Hl7Instant | null = null;
+  caseField: string | undefined;
+  caseToken: string | null = null;
+  performerField: string | undefined;
+  performerDate = '';
+  performer: ProviderRef | null = null;
+  placeField: string | undefined;
+  placeDate = '';
+  placeRequired = false;
+  place: CareLocationRow | null = null;
+  departmentCode: string | undefined;
+  departmentDate = '';
+  department: DepartmentRow | null = null;
+}
+
 interface Line {
+  readonly repeats: Repeats;
   readonly seg: Segment;
   readonly occurrence: number;
   readonly pos: string;
@@ -49,7 +74,8 @@ export function interpretDft(em: Emitter): void {
   const zims = new Map<string, Segment>();
   for (const z of msg.segmentsNamed('ZIM')) zims.set(text(z, 1), z);
   const ft1s = msg.segmentsNamed('FT1');
-  for (let i = 0; i < ft1s.length; i++) interpretLine(em, rules, ft1s[i]!, i, messageTime, zims);
+  const repeats = new Repeats();
+  for (let i = 0; i < ft1s.length; i++) interpretLine(em, rules, ft1s[i]!, i, messageTime, zims, repeats);
 }
 
 function interpretLine(
@@ -59,6 +85,7 @@ function interpretLine(
   i: number,
   messageTime: Hl7Instant,
   zims: ReadonlyMap<string, Segment>,
+  repeats: Repeats,
 ): void {
   const pos = `FT1[${i + 1}]`;
   const type = text(seg, 6, 1);
@@ -73,10 +100,15 @@ function interpretLine(
   // Empty times read as null without a look at the position, which only an error names.
   const usedAt = text(seg, 4, 1);
   const postedAt = usedAt === '' ? text(seg, 5) : '';
-  const at =
-    (usedAt === '' ? null : em.time(usedAt, `${pos}-4`)) ??
-    (postedAt === '' ? null : em.time(postedAt, `${pos}-5`)) ??
-    messageTime;
+  let usedTime: Hl7Instant | null = null;
+  if (usedAt !== '') {
+    if (usedAt !== repeats.timeText) {
+      repeats.time = em.time(usedAt, `${pos}-4`);
+      repeats.timeText = usedAt;
+    }
+    usedTime = repeats.time;
+  }
+  const at = usedTime ?? (postedAt === '' ? null : em.time(postedAt, `${pos}-5`)) ?? messageTime;
   const sentQuantity = text(seg, 10);
   const q = sentQuantity === '' ? null : quantity(sentQuantity, `${pos}-10`);
   if (q === 0) throw badQuantity(`${pos}-10`, sentQuantity, 'a line must move at least one unit');
@@ -99,6 +131,7 @@ function interpretLine(
     meaning = opposite;
   }
   const line: Line = {
+    repeats,
     seg,
     occurrence: i + 1,
     pos,
@@ -117,6 +150,19 @@ function badQuantity(position: string, value: string, reason: string): Crosswalk
 
 /** FT1-16, else PV1-3: the care location and (through it) the par location and department. */
 function location(em: Emitter, line: Line, required: boolean): CareLocationRow | null {
+  const r = line.repeats;
+  const field16 = line.seg.getRaw(16);
+  if (field16 === r.placeField && line.at.date === r.placeDate && required === r.placeRequired)
+    return r.place;
+  const place = findLocation(em, line, required);
+  r.placeField = field16;
+  r.placeDate = line.at.date;
+  r.placeRequired = required;
+  r.place = place;
+  return place;
+}
+
+function findLocation(em: Emitter, line: Line, required: boolean): CareLocationRow | null {
   // PL-1 and PL-4 of a place (fields.ts place), the message's sending facility when PL-4 is empty.
   let seg: Segment | undefined = line.seg;
   let field = 16;
@@ -144,7 +190,15 @@ function location(em: Emitter, line: Line, required: boolean): CareLocationRow |
 
 function department(em: Emitter, line: Line, loc: CareLocationRow | null): DepartmentRow | null {
   const code = text(line.seg, 13, 1);
-  if (code !== '') return resolveDepartment(em.release, code, line.at.date, `${line.pos}-13`);
+  if (code !== '') {
+    const r = line.repeats;
+    if (code !== r.departmentCode || line.at.date !== r.departmentDate) {
+      r.department = resolveDepartment(em.release, code, line.at.date, `${line.pos}-13`);
+      r.departmentCode = code;
+      r.departmentDate = line.at.date;
+    }
+    return r.department;
+  }
   return loc === null
     ? null
     : {
@@ -155,6 +209,30 @@ function department(em: Emitter, line: Line, loc: CareLocationRow | null): Depar
         effectiveFrom: null,
         effectiveTo: null,
       };
+}
+
+/** FT1-23 as a case token (fields.ts caseToken). */
+function lineCase(em: Emitter, line: Line): string | null {
+  const r = line.repeats;
+  const field = line.seg.getRaw(23);
+  if (field !== r.caseField) {
+    r.caseToken = caseToken(line.seg, 23, em.key);
+    r.caseField = field;
+  }
+  return r.caseToken;
+}
+
+/** FT1-20 as a provider (fields.ts provider); each event gets its own object. */
+function performer(line: Line, release: MappingRelease): ProviderRef | null {
+  const r = line.repeats;
+  const field = line.seg.getRaw(20);
+  if (field !== r.performerField || line.at.date !== r.performerDate) {
+    r.performer = provider(line.seg, 20, release, line.at.date);
+    r.performerField = field;
+    r.performerDate = line.at.date;
+  }
+  const p = r.performer;
+  return p === null ? null : { id: p.id, npi: p.npi, employeeCode: p.employeeCode };
 }
 
 function fromFt1(seg: Segment, field: number | null): string | null {
@@ -217,8 +295,8 @@ function supply(em: Emitter, line: Line, zim: Segment | undefined): void {
     departmentCode: dept.departmentCode,
     costCenterCode: dept.costCenterCode,
     encounterToken: em.encounterToken(),
-    caseToken: caseToken(seg, 23, em.key),
-    performer: provider(seg, 20, release, at.date),
+    caseToken: lineCase(em, line),
+    performer: performer(line, release),
     // FT1-22 is per unit as sent; a converted line's cost per base unit is only exact when it divides.
     unitCost: cost === null ? null : factor === 1 ? cost.amount : perBaseUnit(cost.amount, factor),
     currency: cost === null ? null : (cost.currency ?? 'USD'),
@@ -294,8 +372,8 @@ function charge(em: Emitter, line: Line): void {
     costCenterCode: dept.costCenterCode,
     careLocationCode: loc?.careLocationCode ?? null,
     encounterToken: em.encounterToken(),
-    caseToken: caseToken(seg, 23, em.key),
-    performer: provider(seg, 20, release, at.date),
+    caseToken: lineCase(em, line),
+    performer: performer(line, release),
     sourceTransactionId: orNull(text(seg, 2)),
     reversal: line.reversal,
   });
