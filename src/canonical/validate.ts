@@ -454,11 +454,16 @@ const isBool = (v: unknown): boolean => typeof v === 'boolean';
 const isInstant = predicateOf(instant);
 const isDateN = predicateOf(dateN);
 
+/** The last token each prefix passed with: the events of a message carry the same encounter and case. */
+const lastTokens = new Map<string, string>();
+
 function isTokenN(v: unknown, head: string): boolean {
-  return (
-    v === null ||
-    (typeof v === 'string' && v.length === head.length + 32 && v.startsWith(head) && hexFrom(v, head.length))
-  );
+  if (v === null) return true;
+  if (typeof v !== 'string') return false;
+  if (v === lastTokens.get(head)) return true;
+  if (v.length !== head.length + 32 || !v.startsWith(head) || !hexFrom(v, head.length)) return false;
+  lastTokens.set(head, v);
+  return true;
 }
 
 const PROVIDER_KEYS = keySet(PROVIDER_SPEC);
