@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type Delimiters, makeDelimiters } from './delimiters.ts';
-import { escapeValue, unescapeValue } from './escape.ts';
+import { escapeValue } from './escape.ts';
 import { normaliseTerminators } from './lines.ts';
 import { parseMessage } from './message.ts';
-import { nthPiece, Segment } from './segment.ts';
 
 /**
  * Property tests over random structures and values. Seeds are fixed so a failure reproduces; fast-check
@@ -178,72 +177,5 @@ test('property: random structures read back leaf by leaf and re-encode byte for 
       }
     }),
     { seed: 1234, numRuns: 700 },
-  );
-});
-
-/** A leaf as the reads were first written: nthPiece level by level, then the null and the escapes. */
-function leafByPieces(raw: string, d: Delimiters, rep: number, comp: number, sub: number): string {
-  if (raw === '') return '';
-  let s = rep <= 1 && raw.indexOf(d.repetition) === -1 ? raw : nthPiece(raw, d.repetition, rep - 1);
-  s = nthPiece(s, d.component, comp <= 1 ? 0 : comp - 1);
-  s = nthPiece(s, d.subcomponent, sub <= 1 ? 0 : sub - 1);
-  return s === '""' ? '' : unescapeValue(s, d, {});
-}
-
-test('property: a leaf found by offsets is the leaf nthPiece finds level by level', () => {
-  const withShortOnes = fc.constantFrom(
-    makeDelimiters('|', '^~\\&'),
-    makeDelimiters('|', '^~\\&#'),
-    makeDelimiters('!', '@*/$'),
-    makeDelimiters('|', '^~'),
-    makeDelimiters('|', '^'),
-    makeDelimiters('#', '$%?*'),
-  );
-  fc.assert(
-    fc.property(
-      withShortOnes,
-      fc.array(
-        fc.constantFrom(
-          'a',
-          'B',
-          '1',
-          ' ',
-          '""',
-          '^',
-          '~',
-          '\\',
-          '&',
-          '#',
-          '@',
-          '*',
-          '/',
-          '$',
-          '%',
-          '?',
-          'E',
-          'F',
-        ),
-        {
-          maxLength: 24,
-        },
-      ),
-      (d, parts) => {
-        const raw = parts.join('').replaceAll(d.field, '');
-        const seg = new Segment(`ZZZ${d.field}${raw}${d.field}x`, d);
-        for (let rep = 0; rep <= 4; rep++) {
-          for (let comp = 0; comp <= 5; comp++) {
-            for (let sub = 0; sub <= 4; sub++) {
-              assert.equal(
-                seg.get(1, comp, sub, rep),
-                leafByPieces(raw, d, rep, comp, sub),
-                `${raw} ${rep}.${comp}.${sub}`,
-              );
-            }
-          }
-        }
-        assert.equal(seg.get(2), 'x');
-      },
-    ),
-    { seed: 20261125, numRuns: 3000 },
   );
 });

@@ -26,50 +26,6 @@ export function nthPiece(s: string, sep: string, n: number): string {
   return end === -1 ? s.slice(start) : s.slice(start, end);
 }
 
-/**
- * The text at repetition/component/subcomponent of a field's ER7 (0 or 1 = the first of each), as
- * nthPiece applied level by level would give it, but found by offsets and cut once.
- */
-function leafOf(
-  raw: string,
-  d: Delimiters,
-  repetition: number,
-  component: number,
-  subcomponent: number,
-): string {
-  let start = 0;
-  let end = raw.length;
-  const rs = d.repetition;
-  const r = repetition <= 1 ? 0 : repetition - 1;
-  if (rs === '') {
-    if (r > 0) return '';
-  } else {
-    for (let i = 0; i < r; i++) {
-      const at = raw.indexOf(rs, start);
-      if (at === -1) return '';
-      start = at + 1;
-    }
-    const at = raw.indexOf(rs, start);
-    if (at !== -1) end = at;
-  }
-  for (let level = 0; level < 2; level++) {
-    const sep = level === 0 ? d.component : d.subcomponent;
-    const n = level === 0 ? (component <= 1 ? 0 : component - 1) : subcomponent <= 1 ? 0 : subcomponent - 1;
-    if (sep === '') {
-      if (n > 0) return '';
-      continue;
-    }
-    for (let i = 0; i < n; i++) {
-      const at = raw.indexOf(sep, start);
-      if (at === -1 || at >= end) return '';
-      start = at + 1;
-    }
-    const at = raw.indexOf(sep, start);
-    if (at !== -1 && at < end) end = at;
-  }
-  return start === 0 && end === raw.length ? raw : raw.slice(start, end);
-}
-
 function countPieces(s: string, sep: string): number {
   if (s === '') return 0;
   if (sep === '') return 1;
@@ -92,8 +48,6 @@ export class Segment {
   #fields: string[] | undefined;
   /** Offsets of the field separators of #text found so far (scanned only as far as reads needed). */
   #seps: number[] | undefined;
-  /** Pieces of #text already cut, by index (sparse). */
-  #pieces: (string | undefined)[] | undefined;
   #scanned = false;
   readonly #codec: Codec | undefined;
   readonly #isHeader: boolean;
@@ -132,16 +86,8 @@ export class Segment {
     return this.#text;
   }
 
-  /**
-   * The ith piece of the text split by the field separator, scanning no further than needed. Pieces are
-   * kept once cut: interpretation reads several components of one field (PL, XCN, CP) in turn.
-   */
+  /** The ith piece of the text split by the field separator, scanning no further than needed. */
   #piece(i: number): string | undefined {
-    let pieces = this.#pieces;
-    if (pieces !== undefined && i < pieces.length) {
-      const hit = pieces[i];
-      if (hit !== undefined) return hit;
-    }
     const t = this.#text!;
     let seps = this.#seps;
     if (seps === undefined) {
@@ -155,13 +101,7 @@ export class Segment {
       else seps.push(at);
     }
     if (i > seps.length) return undefined;
-    const piece = t.slice(i === 0 ? 0 : seps[i - 1]! + 1, i < seps.length ? seps[i] : t.length);
-    if (pieces === undefined) {
-      pieces = [];
-      this.#pieces = pieces;
-    }
-    pieces[i] = piece;
-    return piece;
+    return t.slice(i === 0 ? 0 : seps[i - 1]! + 1, i < seps.length ? seps[i] : t.length);
   }
 
   /** Raw ER7 of SEG-n, undefined beyond the last field. */
@@ -206,7 +146,11 @@ export class Segment {
     if (raw === undefined || raw === '') return '';
     if (this.#isHeader && field <= 2)
       return repetition <= 1 && component <= 1 && subcomponent <= 1 ? raw : '';
-    return leafOf(raw, this.delimiters, repetition, component, subcomponent);
+    const d = this.delimiters;
+    let s =
+      repetition <= 1 && raw.indexOf(d.repetition) === -1 ? raw : nthPiece(raw, d.repetition, repetition - 1);
+    s = nthPiece(s, d.component, component <= 1 ? 0 : component - 1);
+    return nthPiece(s, d.subcomponent, subcomponent <= 1 ? 0 : subcomponent - 1);
   }
 
   /**
