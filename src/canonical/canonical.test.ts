@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CrosswalkError } from '../errors/index.ts';
@@ -68,6 +69,16 @@ test('event ids are deterministic, short hex, and depend on message and position
   assert.notEqual(eventId('S|F|C2', 'FT1[1]'), a);
   // The separator keeps ("ab", "c") and ("a", "bc") apart.
   assert.notEqual(eventId('ab', 'c'), eventId('a', 'bc'));
+});
+
+test('an event id is sha256 over message key NUL position, whatever the text (lone surrogates too)', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (key, position) => {
+      const h = createHash('sha256').update(key).update('\u0000').update(position).digest('hex');
+      assert.equal(eventId(key, position), `ev_${h.slice(0, 32)}`);
+      assert.equal(eventId(key, position, '20261125'), `ev_20261125000000_${h.slice(0, 24)}`);
+    }),
+  );
 });
 
 test('an event id carries the sort prefix of its source time, so ids of a live feed grow with it', () => {

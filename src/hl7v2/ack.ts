@@ -321,7 +321,7 @@ function salvageHeader(raw: Uint8Array): Hl7Header {
 }
 
 function defaultHeader(): Hl7Header {
-  return headerFromFields(() => '', DEFAULT_DELIMITERS, FALLBACK_CHARSET, codecFor('iso-8859-1'));
+  return headerFromFields([], DEFAULT_DELIMITERS, FALLBACK_CHARSET, codecFor('iso-8859-1'));
 }
 
 /** An HL7 DTM (YYYYMMDDHHMMSS+0000) for a Date, in UTC: for callers that hold a clock. */

@@ -56,50 +56,68 @@ export interface ReadHeaderOptions {
   readonly encoding?: Hl7Encoding;
 }
 
-/** Builds the header from a getter of raw MSH fields (MSH-n, n ≥ 3). Shared by readHeader and Hl7Message. */
+/** The first repetition of a raw field. */
+function firstRepetition(raw: string, d: Delimiters): string {
+  return nthPiece(raw, d.repetition, 0);
+}
+
+/** Raw text decoded: the explicit null reads as '', escapes are resolved. */
+function decoded(raw: string, d: Delimiters, codec: Codec): string {
+  const v = raw === '""' ? '' : raw;
+  return d.escape !== '' && v.indexOf(d.escape) !== -1 ? unescapeValue(v, d, { hex: codec.hex }) : v;
+}
+
+/** Component n (0-based) of the first repetition, its first subcomponent, decoded. */
+function componentOf(raw: string, n: number, d: Delimiters, codec: Codec): string {
+  return decoded(nthPiece(nthPiece(firstRepetition(raw, d), d.component, n), d.subcomponent, 0), d, codec);
+}
+
+/**
+ * Builds the header from the raw MSH fields (`fields[n]` is MSH-n, n ≥ 3; missing ones are '').
+ * Shared by readHeader and Hl7Message.
+ */
 export function headerFromFields(
-  field: (n: number) => string,
+  fields: readonly (string | undefined)[],
   delimiters: Delimiters,
   charset: CharsetInfo,
   codec: Codec,
 ): Hl7Header {
   const d = delimiters;
-  const first = (raw: string): string => nthPiece(raw, d.repetition, 0);
-  const text = (raw: string): string => {
-    const v = raw === '""' ? '' : raw;
-    return d.escape !== '' && v.indexOf(d.escape) !== -1 ? unescapeValue(v, d, { hex: codec.hex }) : v;
-  };
-  const comp = (raw: string, n: number): string =>
-    text(nthPiece(nthPiece(first(raw), d.component, n), d.subcomponent, 0));
-  const msh9 = field(9);
-  const messageCode = comp(msh9, 0);
-  const triggerEvent = comp(msh9, 1);
+  const msh3 = fields[3] ?? '';
+  const msh4 = fields[4] ?? '';
+  const msh5 = fields[5] ?? '';
+  const msh6 = fields[6] ?? '';
+  const msh9 = fields[9] ?? '';
+  const msh11 = fields[11] ?? '';
+  const msh12 = fields[12] ?? '';
+  const messageCode = componentOf(msh9, 0, d, codec);
+  const triggerEvent = componentOf(msh9, 1, d, codec);
   return {
     delimiters,
     charset,
-    sendingApplication: first(field(3)),
-    sendingFacility: first(field(4)),
-    receivingApplication: first(field(5)),
-    receivingFacility: first(field(6)),
-    dateTime: comp(field(7), 0),
+    sendingApplication: firstRepetition(msh3, d),
+    sendingFacility: firstRepetition(msh4, d),
+    receivingApplication: firstRepetition(msh5, d),
+    receivingFacility: firstRepetition(msh6, d),
+    dateTime: componentOf(fields[7] ?? '', 0, d, codec),
     messageType: triggerEvent === '' ? messageCode : `${messageCode}^${triggerEvent}`,
     messageCode,
     triggerEvent,
-    messageStructure: comp(msh9, 2),
-    controlId: text(first(field(10))),
-    processingId: comp(field(11), 0),
-    processingMode: comp(field(11), 1),
-    version: comp(field(12), 0),
-    acceptAckType: comp(field(15), 0).toUpperCase(),
-    applicationAckType: comp(field(16), 0).toUpperCase(),
+    messageStructure: componentOf(msh9, 2, d, codec),
+    controlId: decoded(firstRepetition(fields[10] ?? '', d), d, codec),
+    processingId: componentOf(msh11, 0, d, codec),
+    processingMode: componentOf(msh11, 1, d, codec),
+    version: componentOf(msh12, 0, d, codec),
+    acceptAckType: componentOf(fields[15] ?? '', 0, d, codec).toUpperCase(),
+    applicationAckType: componentOf(fields[16] ?? '', 0, d, codec).toUpperCase(),
     raw: {
-      sendingApplication: field(3),
-      sendingFacility: field(4),
-      receivingApplication: field(5),
-      receivingFacility: field(6),
-      processingId: field(11),
-      version: field(12),
-      charset: field(18),
+      sendingApplication: msh3,
+      sendingFacility: msh4,
+      receivingApplication: msh5,
+      receivingFacility: msh6,
+      processingId: msh11,
+      version: msh12,
+      charset: fields[18] ?? '',
     },
   };
 }
@@ -188,8 +206,10 @@ export function readHeader(buf: Uint8Array, options: ReadHeaderOptions = {}): Hl
     charset.encoding === 'ascii' || charset.encoding === 'iso-8859-1'
       ? msh.latin1
       : codec.decode(buf.subarray(msh.start, msh.end), segmentPosition(1, 'MSH'));
+  // parts[0] is the name and MSH-1 is the separator itself, so MSH-n (n ≥ 2) is parts[n - 1].
   const parts = line.split(msh.delimiters.field);
-  const header = headerFromFields((n) => parts[n - 1] ?? '', msh.delimiters, charset, codec);
+  parts.unshift('');
+  const header = headerFromFields(parts, msh.delimiters, charset, codec);
   if (options.requireFields !== false) requireHeaderFields(header);
   return header;
 }

@@ -216,7 +216,9 @@ export class Hl7Message {
   get header(): Hl7Header {
     if (this.#header === undefined) {
       const msh = this.#segments[0]!;
-      this.#header = headerFromFields((n) => msh.getRaw(n), this.delimiters, this.charset, this.#codec);
+      const fields: string[] = [];
+      for (let n = 3; n <= 18; n++) fields[n] = msh.getRaw(n);
+      this.#header = headerFromFields(fields, this.delimiters, this.charset, this.#codec);
     }
     return this.#header;
   }

@@ -9,6 +9,7 @@ import {
 import { CrosswalkError } from '../errors/index.ts';
 import type { Hl7Message } from '../hl7v2/index.ts';
 import type { MappingRelease } from '../mapping/index.ts';
+import { encounterToken, sendingFacility } from './fields.ts';
 import { type Hl7Instant, parseHl7Time } from './time.ts';
 
 export interface InterpretContext {
@@ -50,11 +51,17 @@ export class Emitter {
   readonly msg: Hl7Message;
   readonly ctx: InterpretContext;
   readonly #receivedAt: Hl7Instant;
+  readonly #timeZone: string;
+  /** What every line of a message reads alike, read once (the message does not change meanwhile). */
+  #encounterToken: string | null | undefined;
+  #sendingFacility: string | undefined;
+  #sourceTime: string | undefined;
 
   constructor(msg: Hl7Message, ctx: InterpretContext) {
     this.msg = msg;
     this.ctx = ctx;
     this.#receivedAt = { iso: ctx.receivedAt, date: ctx.receivedAt.slice(0, 10) };
+    this.#timeZone = ctx.release.content.timeZone;
   }
 
   get release(): MappingRelease {
@@ -67,7 +74,20 @@ export class Emitter {
 
   /** Reads an HL7 time in the release's zone; null when empty. */
   time(value: string, position: string): Hl7Instant | null {
-    return parseHl7Time(value, this.ctx.release.content.timeZone, position);
+    return parseHl7Time(value, this.#timeZone, position);
+  }
+
+  /** The message's encounter token (PV1-19), see fields.ts encounterToken. */
+  encounterToken(): string | null {
+    if (this.#encounterToken === undefined)
+      this.#encounterToken = encounterToken(this.msg, this.ctx.tokenKey);
+    return this.#encounterToken;
+  }
+
+  /** MSH-4.1, see fields.ts sendingFacility. */
+  sendingFacility(): string {
+    this.#sendingFacility ??= sendingFacility(this.msg);
+    return this.#sendingFacility;
   }
 
   /** The first non-empty of several HL7 times (path, value pairs), else the receipt time. */
@@ -86,9 +106,10 @@ export class Emitter {
     entity: string,
     payload: PayloadByType[T],
   ): void {
+    this.#sourceTime ??= this.msg.header.dateTime;
     this.events.push(
       validateEvent({
-        id: eventId(this.ctx.sourceMessageId, position, this.msg.header.dateTime),
+        id: eventId(this.ctx.sourceMessageId, position, this.#sourceTime),
         type,
         orderingKey: this.ctx.orderingKey,
         sourceMessageId: this.ctx.sourceMessageId,
@@ -103,16 +124,28 @@ export class Emitter {
 }
 
 /** Refuses a context that would produce unusable events, before any message value is read. */
+function badContext(field: string, reason: string): CrosswalkError {
+  return new CrosswalkError('CW_ERR_INTERPRET_BAD_VALUE', {
+    position: `context.${field}`,
+    value: '…',
+    reason,
+  });
+}
+
 export function checkContext(ctx: InterpretContext): void {
-  const bad = (field: string, reason: string) =>
-    new CrosswalkError('CW_ERR_INTERPRET_BAD_VALUE', { position: `context.${field}`, value: '…', reason });
+  const bad = badContext;
   if (ctx.tokenKey.byteLength < MIN_TOKEN_KEY_BYTES) {
     throw new CrosswalkError('CW_ERR_CANONICAL_TOKEN_KEY', { min: MIN_TOKEN_KEY_BYTES });
   }
   if (ctx.sourceMessageId === '') throw bad('sourceMessageId', 'must not be empty');
   if (ctx.orderingKey === '') throw bad('orderingKey', 'must not be empty');
+  // A batch's messages were mostly received in the same few instants; the date round trip is paid once.
+  if (ctx.receivedAt === lastReceivedAt) return;
   const t = Date.parse(ctx.receivedAt);
   if (Number.isNaN(t) || new Date(t).toISOString() !== ctx.receivedAt) {
     throw bad('receivedAt', 'must be a UTC ISO time as toISOString writes it');
   }
+  lastReceivedAt = ctx.receivedAt;
 }
+
+let lastReceivedAt: string | undefined;

@@ -1,11 +1,13 @@
-import type { DeviceTrace, SupplyPayload } from '../canonical/index.ts';
+import type { DeviceTrace, ProviderRef, SupplyPayload } from '../canonical/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import type { Segment } from '../hl7v2/index.ts';
 import {
   type CareLocationRow,
   type DepartmentRow,
+  type FieldRules,
   type Ft1Meaning,
   findCareLocation,
+  type MappingRelease,
   resolveCareLocation,
   resolveCharge,
   resolveDepartment,
@@ -13,19 +15,7 @@ import {
   resolveUomFactor,
 } from '../mapping/index.ts';
 import type { Emitter } from './context.ts';
-import {
-  caseToken,
-  encounterToken,
-  flag,
-  missing,
-  money,
-  orNull,
-  place,
-  provider,
-  quantity,
-  sendingFacility,
-  text,
-} from './fields.ts';
+import { caseToken, flag, missing, money, orNull, provider, quantity, text } from './fields.ts';
 import type { Hl7Instant } from './time.ts';
 
 /**
@@ -42,7 +32,31 @@ const REVERSED: Readonly<Partial<Record<Ft1Meaning, Ft1Meaning>>> = {
   credit: 'charge',
 };
 
+/**
+ * The lines of one message mostly repeat their time, case, performer, place and department field for
+ * field. What follows from such a field's text alone (with the message, the release and the line's date)
+ * is kept from the line before while the text is the same: a string comparison instead of the reads,
+ * look-ups and hashing. Only successes are kept, so an error still names its own line.
+ */
+class Repeats {
+  timeText: string | undefined;
+  time: Hl7Instant | null = null;
+  caseField: string | undefined;
+  caseToken: string | null = null;
+  performerField: string | undefined;
+  performerDate = '';
+  performer: ProviderRef | null = null;
+  placeField: string | undefined;
+  placeDate = '';
+  placeRequired = false;
+  place: CareLocationRow | null = null;
+  departmentCode: string | undefined;
+  departmentDate = '';
+  department: DepartmentRow | null = null;
+}
+
 interface Line {
+  readonly repeats: Repeats;
   readonly seg: Segment;
   readonly occurrence: number;
   readonly pos: string;
@@ -59,50 +73,75 @@ export function interpretDft(em: Emitter): void {
   const messageTime = em.firstTime(['EVN-2', msg.get('EVN-2')], ['MSH-7', msg.get('MSH-7')]);
   const zims = new Map<string, Segment>();
   for (const z of msg.segmentsNamed('ZIM')) zims.set(text(z, 1), z);
-  msg.segmentsNamed('FT1').forEach((seg, i) => {
-    const pos = `FT1[${i + 1}]`;
-    const type = text(seg, 6, 1);
-    if (type === '') throw missing(`${pos}-6`, 'the transaction type');
-    const sent = Object.hasOwn(rules.transactionTypes, type) ? rules.transactionTypes[type] : undefined;
-    if (sent === undefined) {
-      throw new CrosswalkError('CW_ERR_MAP_UNKNOWN_TRANSACTION_TYPE', {
-        value: type.slice(0, 20),
-        position: `${pos}-6`,
-      });
+  const ft1s = msg.segmentsNamed('FT1');
+  const repeats = new Repeats();
+  for (let i = 0; i < ft1s.length; i++) interpretLine(em, rules, ft1s[i]!, i, messageTime, zims, repeats);
+}
+
+function interpretLine(
+  em: Emitter,
+  rules: FieldRules,
+  seg: Segment,
+  i: number,
+  messageTime: Hl7Instant,
+  zims: ReadonlyMap<string, Segment>,
+  repeats: Repeats,
+): void {
+  const pos = `FT1[${i + 1}]`;
+  const type = text(seg, 6, 1);
+  if (type === '') throw missing(`${pos}-6`, 'the transaction type');
+  const sent = Object.hasOwn(rules.transactionTypes, type) ? rules.transactionTypes[type] : undefined;
+  if (sent === undefined) {
+    throw new CrosswalkError('CW_ERR_MAP_UNKNOWN_TRANSACTION_TYPE', {
+      value: type.slice(0, 20),
+      position: `${pos}-6`,
+    });
+  }
+  // Empty times read as null without a look at the position, which only an error names.
+  const usedAt = text(seg, 4, 1);
+  const postedAt = usedAt === '' ? text(seg, 5) : '';
+  let usedTime: Hl7Instant | null = null;
+  if (usedAt !== '') {
+    if (usedAt !== repeats.timeText) {
+      repeats.time = em.time(usedAt, `${pos}-4`);
+      repeats.timeText = usedAt;
     }
-    const at = em.time(text(seg, 4, 1), `${pos}-4`) ?? em.time(text(seg, 5), `${pos}-5`) ?? messageTime;
-    const q = quantity(text(seg, 10), `${pos}-10`);
-    if (q === 0) throw badQuantity(`${pos}-10`, text(seg, 10), 'a line must move at least one unit');
-    // A reversal is sent as a negative quantity, or (charges) a negative extended amount.
-    const isCharge = sent === 'charge' || sent === 'credit';
-    const extended = isCharge ? money(seg, 11, `${pos}-11`, 'USD') : null;
-    const reversal = (q !== null && q < 0) || (extended !== null && extended.amount < 0n);
-    let meaning = sent;
-    if (reversal) {
-      const opposite = REVERSED[sent];
-      if (rules.negativeQuantity === 'reject' || opposite === undefined) {
-        throw badQuantity(
-          `${pos}-10`,
-          text(seg, 10) || text(seg, 11, 1, 1),
-          opposite === undefined
-            ? `a negative ${sent} line cannot be reversed`
-            : 'the release rejects negative quantities',
-        );
-      }
-      meaning = opposite;
+    usedTime = repeats.time;
+  }
+  const at = usedTime ?? (postedAt === '' ? null : em.time(postedAt, `${pos}-5`)) ?? messageTime;
+  const sentQuantity = text(seg, 10);
+  const q = sentQuantity === '' ? null : quantity(sentQuantity, `${pos}-10`);
+  if (q === 0) throw badQuantity(`${pos}-10`, sentQuantity, 'a line must move at least one unit');
+  // A reversal is sent as a negative quantity, or (charges) a negative extended amount.
+  const isCharge = sent === 'charge' || sent === 'credit';
+  const extended = isCharge ? money(seg, 11, `${pos}-11`, 'USD') : null;
+  const reversal = (q !== null && q < 0) || (extended !== null && extended.amount < 0n);
+  let meaning = sent;
+  if (reversal) {
+    const opposite = REVERSED[sent];
+    if (rules.negativeQuantity === 'reject' || opposite === undefined) {
+      throw badQuantity(
+        `${pos}-10`,
+        sentQuantity || text(seg, 11, 1, 1),
+        opposite === undefined
+          ? `a negative ${sent} line cannot be reversed`
+          : 'the release rejects negative quantities',
+      );
     }
-    const line: Line = {
-      seg,
-      occurrence: i + 1,
-      pos,
-      at,
-      meaning,
-      reversal,
-      quantity: q === null ? null : Math.abs(q),
-    };
-    if (meaning === 'charge' || meaning === 'credit') charge(em, line);
-    else supply(em, line, zims.get(text(seg, 1)));
-  });
+    meaning = opposite;
+  }
+  const line: Line = {
+    repeats,
+    seg,
+    occurrence: i + 1,
+    pos,
+    at,
+    meaning,
+    reversal,
+    quantity: q === null ? null : Math.abs(q),
+  };
+  if (meaning === 'charge' || meaning === 'credit') charge(em, line);
+  else supply(em, line, zims.size === 0 ? undefined : zims.get(text(seg, 1)));
 }
 
 function badQuantity(position: string, value: string, reason: string): CrosswalkError {
@@ -111,25 +150,55 @@ function badQuantity(position: string, value: string, reason: string): Crosswalk
 
 /** FT1-16, else PV1-3: the care location and (through it) the par location and department. */
 function location(em: Emitter, line: Line, required: boolean): CareLocationRow | null {
-  const facility = sendingFacility(em.msg);
-  let where = place(line.seg, 16, facility);
-  let position = `${line.pos}-16`;
-  if (where.pointOfCare === '') {
-    where = place(em.msg.segment('PV1'), 3, facility);
-    position = 'PV1-3';
+  const r = line.repeats;
+  const field16 = line.seg.getRaw(16);
+  if (field16 === r.placeField && line.at.date === r.placeDate && required === r.placeRequired)
+    return r.place;
+  const place = findLocation(em, line, required);
+  r.placeField = field16;
+  r.placeDate = line.at.date;
+  r.placeRequired = required;
+  r.place = place;
+  return place;
+}
+
+function findLocation(em: Emitter, line: Line, required: boolean): CareLocationRow | null {
+  // PL-1 and PL-4 of a place (fields.ts place), the message's sending facility when PL-4 is empty.
+  let seg: Segment | undefined = line.seg;
+  let field = 16;
+  let pointOfCare = text(seg, 16, 1, 1);
+  if (pointOfCare === '') {
+    seg = em.msg.segment('PV1');
+    field = 3;
+    pointOfCare = text(seg, 3, 1, 1);
   }
-  if (where.pointOfCare === '') {
+  if (pointOfCare === '') {
     if (required) throw missing(`${line.pos}-16`, 'the care location supplies are issued at');
     return null;
   }
+  const facility = text(seg, field, 4, 1) || em.sendingFacility();
   return required
-    ? resolveCareLocation(em.release, where.facility, where.pointOfCare, line.at.date, position)
-    : (findCareLocation(em.release, where.facility, where.pointOfCare, line.at.date) ?? null);
+    ? resolveCareLocation(
+        em.release,
+        facility,
+        pointOfCare,
+        line.at.date,
+        field === 16 ? `${line.pos}-16` : 'PV1-3',
+      )
+    : (findCareLocation(em.release, facility, pointOfCare, line.at.date) ?? null);
 }
 
 function department(em: Emitter, line: Line, loc: CareLocationRow | null): DepartmentRow | null {
   const code = text(line.seg, 13, 1);
-  if (code !== '') return resolveDepartment(em.release, code, line.at.date, `${line.pos}-13`);
+  if (code !== '') {
+    const r = line.repeats;
+    if (code !== r.departmentCode || line.at.date !== r.departmentDate) {
+      r.department = resolveDepartment(em.release, code, line.at.date, `${line.pos}-13`);
+      r.departmentCode = code;
+      r.departmentDate = line.at.date;
+    }
+    return r.department;
+  }
   return loc === null
     ? null
     : {
@@ -142,19 +211,55 @@ function department(em: Emitter, line: Line, loc: CareLocationRow | null): Depar
       };
 }
 
+/** FT1-23 as a case token (fields.ts caseToken). */
+function lineCase(em: Emitter, line: Line): string | null {
+  const r = line.repeats;
+  const field = line.seg.getRaw(23);
+  if (field !== r.caseField) {
+    r.caseToken = caseToken(line.seg, 23, em.key);
+    r.caseField = field;
+  }
+  return r.caseToken;
+}
+
+/** FT1-20 as a provider (fields.ts provider); each event gets its own object. */
+function performer(line: Line, release: MappingRelease): ProviderRef | null {
+  const r = line.repeats;
+  const field = line.seg.getRaw(20);
+  if (field !== r.performerField || line.at.date !== r.performerDate) {
+    r.performer = provider(line.seg, 20, release, line.at.date);
+    r.performerField = field;
+    r.performerDate = line.at.date;
+  }
+  const p = r.performer;
+  return p === null ? null : { id: p.id, npi: p.npi, employeeCode: p.employeeCode };
+}
+
+function fromFt1(seg: Segment, field: number | null): string | null {
+  return field === null ? null : orNull(text(seg, field));
+}
+
 function trace(em: Emitter, line: Line, zim: Segment | undefined): DeviceTrace | null {
   const f = em.release.content.fieldRules.ft1TraceFields;
-  const fromFt1 = (n: number | null) => (n === null ? null : orNull(text(line.seg, n)));
+  // Without a ZIM or FT1 trace fields every part is null, and so is the trace.
+  if (zim === undefined && f.lotNumber === null && f.serialNumber === null && f.udi === null) return null;
   const expiry = zim === undefined ? null : em.time(text(zim, 5), `ZIM for ${line.pos}-5`);
   const t: DeviceTrace = {
     udiDi: orNull(text(zim, 2)),
-    lotNumber: orNull(text(zim, 3)) ?? fromFt1(f.lotNumber),
-    serialNumber: orNull(text(zim, 4)) ?? fromFt1(f.serialNumber),
+    lotNumber: orNull(text(zim, 3)) ?? fromFt1(line.seg, f.lotNumber),
+    serialNumber: orNull(text(zim, 4)) ?? fromFt1(line.seg, f.serialNumber),
     expiryDate: expiry?.date ?? null,
-    udi: orNull(text(zim, 8)) ?? fromFt1(f.udi),
+    udi: orNull(text(zim, 8)) ?? fromFt1(line.seg, f.udi),
     manufacturerName: orNull(text(zim, 7)),
   };
-  return Object.values(t).every((v) => v === null) ? null : t;
+  return t.udiDi === null &&
+    t.lotNumber === null &&
+    t.serialNumber === null &&
+    t.expiryDate === null &&
+    t.udi === null &&
+    t.manufacturerName === null
+    ? null
+    : t;
 }
 
 function supply(em: Emitter, line: Line, zim: Segment | undefined): void {
@@ -189,11 +294,11 @@ function supply(em: Emitter, line: Line, zim: Segment | undefined): void {
     careLocationCode: loc.careLocationCode,
     departmentCode: dept.departmentCode,
     costCenterCode: dept.costCenterCode,
-    encounterToken: encounterToken(em.msg, em.key),
-    caseToken: caseToken(seg, 23, em.key),
-    performer: provider(seg, 20, release, at.date),
+    encounterToken: em.encounterToken(),
+    caseToken: lineCase(em, line),
+    performer: performer(line, release),
     // FT1-22 is per unit as sent; a converted line's cost per base unit is only exact when it divides.
-    unitCost: cost === null || cost.amount % BigInt(factor) !== 0n ? null : cost.amount / BigInt(factor),
+    unitCost: cost === null ? null : factor === 1 ? cost.amount : perBaseUnit(cost.amount, factor),
     currency: cost === null ? null : (cost.currency ?? 'USD'),
     implant: item.implant,
     trace: traced,
@@ -210,16 +315,27 @@ function supply(em: Emitter, line: Line, zim: Segment | undefined): void {
   em.emit(type, pos, at, loc.entityCode, payload);
 }
 
+/** A per-unit cost over the base units in that unit, when it divides exactly. */
+function perBaseUnit(amount: bigint, factor: number): bigint | null {
+  const f = BigInt(factor);
+  return amount % f !== 0n ? null : amount / f;
+}
+
+function abs(x: bigint): bigint {
+  return x < 0n ? -x : x;
+}
+
 function charge(em: Emitter, line: Line): void {
   const { seg, pos, at } = line;
   const release = em.release;
   let code = '';
-  let codePos = pos;
+  let codePath: string | undefined;
   for (const path of release.content.fieldRules.chargeCodePaths) {
     code = em.msg.get(path, line.occurrence).trim();
-    codePos = path.replace('FT1', pos);
+    codePath = path;
     if (code !== '') break;
   }
+  const codePos = codePath === undefined ? pos : codePath.replace('FT1', pos);
   if (code === '') throw missing(codePos, 'the charge code');
   const cdm = resolveCharge(release, code, at.date, codePos);
   const hasDepartment = text(seg, 13, 1) !== '';
@@ -230,7 +346,6 @@ function charge(em: Emitter, line: Line): void {
   if (!Number.isSafeInteger(qty)) throw badQuantity(`${pos}-10`, String(qty), 'a charge counts whole units');
   const extended = money(seg, 11, `${pos}-11`, cdm.currency);
   const unit = money(seg, 12, `${pos}-12`, cdm.currency);
-  const abs = (x: bigint) => (x < 0n ? -x : x);
   let amount: bigint;
   let unitPrice: bigint | null;
   if (extended !== null) {
@@ -256,9 +371,9 @@ function charge(em: Emitter, line: Line): void {
     departmentCode: dept.departmentCode,
     costCenterCode: dept.costCenterCode,
     careLocationCode: loc?.careLocationCode ?? null,
-    encounterToken: encounterToken(em.msg, em.key),
-    caseToken: caseToken(seg, 23, em.key),
-    performer: provider(seg, 20, release, at.date),
+    encounterToken: em.encounterToken(),
+    caseToken: lineCase(em, line),
+    performer: performer(line, release),
     sourceTransactionId: orNull(text(seg, 2)),
     reversal: line.reversal,
   });

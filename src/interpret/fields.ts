@@ -36,9 +36,19 @@ export function provider(
     text(seg, field, 13, 0, rep) === 'NPI' ||
     text(seg, field, 9, 1, rep) === 'NPI' ||
     text(seg, field, 9, 2, rep) === NPI_OID;
-  const npi = marked && /^\d{10}$/.test(id) ? id : null;
+  const npi = marked && isNpiShaped(id) ? id : null;
   const employeeCode = npi === null ? null : (findPractitioner(release, npi, date)?.employeeCode ?? null);
   return { id, npi, employeeCode };
+}
+
+/** Ten ASCII digits (/^\d{10}$/). */
+function isNpiShaped(id: string): boolean {
+  if (id.length !== 10) return false;
+  for (let i = 0; i < 10; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** A PL field: point of care and facility (the message's sending facility when PL-4 is empty). */
@@ -85,13 +95,36 @@ export function caseToken(seg: Segment | undefined, field: number, key: Uint8Arr
   return id === '' ? null : tokenize(key, 'case', identifierKey(text(seg, field, 2, 1), id));
 }
 
-const NUMBER = /^[+-]?(\d{1,12}(\.\d{0,6})?|\.\d{1,6})$/;
+/** ASCII digits from `from` on; returns where they stop. */
+function digitsFrom(s: string, from: number): number {
+  let i = from;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i++;
+  }
+  return i;
+}
+
+/** Whether v is an NM this reads: /^[+-]?(\d{1,12}(\.\d{0,6})?|\.\d{1,6})$/, checked without a regex. */
+function isQuantity(v: string): boolean {
+  const c0 = v.charCodeAt(0);
+  const start = c0 === 43 || c0 === 45 ? 1 : 0;
+  const intEnd = digitsFrom(v, start);
+  const intLen = intEnd - start;
+  if (intLen > 12) return false;
+  if (intEnd === v.length) return intLen >= 1;
+  if (v.charCodeAt(intEnd) !== 46) return false;
+  const fracEnd = digitsFrom(v, intEnd + 1);
+  const fracLen = fracEnd - intEnd - 1;
+  return fracEnd === v.length && fracLen <= 6 && (intLen >= 1 || fracLen >= 1);
+}
 
 /** An NM quantity as a finite number; null when empty. */
 export function quantity(raw: string, position: string): number | null {
   const v = raw.trim();
   if (v === '') return null;
-  if (!NUMBER.test(v)) {
+  if (!isQuantity(v)) {
     throw new CrosswalkError('CW_ERR_INTERPRET_BAD_QUANTITY', {
       value: v.slice(0, 30),
       position,
@@ -119,24 +152,50 @@ export function money(
   const currency = orNull(text(seg, field, 1, 2));
   const cur = currency ?? defaultCurrency;
   const digits = minorDigits(cur);
-  const m = /^([+-]?)(\d{1,15})(?:\.(\d*))?$/.exec(v);
-  const frac = (m?.[3] ?? '').replace(/0+$/, '');
-  if (m === null || frac.length > digits) {
+  // /^([+-]?)(\d{1,15})(?:\.(\d*))?$/ read by hand: sign, 1–15 integer digits, optional fraction.
+  const c0 = v.charCodeAt(0);
+  const start = c0 === 43 || c0 === 45 ? 1 : 0;
+  const intEnd = digitsFrom(v, start);
+  let fracEnd = intEnd;
+  let decimal = intEnd - start >= 1 && intEnd - start <= 15;
+  if (decimal && intEnd < v.length) {
+    fracEnd = v.charCodeAt(intEnd) === 46 ? digitsFrom(v, intEnd + 1) : -1;
+    decimal = fracEnd === v.length;
+  }
+  // The fraction without its trailing zeros is what must fit the currency's minor units.
+  let fracSignificant = fracEnd;
+  while (fracSignificant > intEnd + 1 && v.charCodeAt(fracSignificant - 1) === 48) fracSignificant--;
+  const fracLen = decimal && fracSignificant > intEnd + 1 ? fracSignificant - intEnd - 1 : 0;
+  if (!decimal || fracLen > digits) {
     throw new CrosswalkError('CW_ERR_INTERPRET_BAD_AMOUNT', {
       value: v.slice(0, 30),
       position,
-      reason: m === null ? 'not a decimal amount' : `${cur} has ${digits} decimals`,
+      reason: !decimal ? 'not a decimal amount' : `${cur} has ${digits} decimals`,
     });
   }
-  if (currency !== null && !/^[A-Z]{3}$/.test(currency)) {
+  if (currency !== null && !isCurrencyCode(currency)) {
     throw new CrosswalkError('CW_ERR_INTERPRET_BAD_AMOUNT', {
       value: v.slice(0, 30),
       position,
       reason: `currency ${currency.slice(0, 10)} is not an ISO 4217 code`,
     });
   }
-  const minor = BigInt(m[2]!) * 10n ** BigInt(digits) + BigInt(frac.padEnd(digits, '0') || '0');
-  return { amount: m[1] === '-' ? -minor : minor, currency };
+  // Integer digits then the fraction padded to the minor units: the amount in minor units, one parse.
+  const frac = fracLen === 0 ? '' : v.slice(intEnd + 1, intEnd + 1 + fracLen);
+  const minorText = v.slice(start, intEnd) + frac.padEnd(digits, '0');
+  // Up to 15 digits are exact as a double, and BigInt of a number is cheaper than of a string.
+  const minor = minorText.length <= 15 ? BigInt(Number(minorText)) : BigInt(minorText);
+  return { amount: c0 === 45 ? -minor : minor, currency };
+}
+
+/** Three capital letters A–Z (/^[A-Z]{3}$/). */
+function isCurrencyCode(s: string): boolean {
+  if (s.length !== 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
 }
 
 /** A Y/N flag; null when empty or anything else. */

@@ -44,8 +44,9 @@ export const INTERPRETED_TYPES: readonly string[] = [
 
 export function interpretHl7(message: Hl7Message, ctx: InterpretContext): InterpretResult {
   checkContext(ctx);
-  const type = message.get('MSH-9.1').trim();
-  const trigger = message.get('MSH-9.2').trim();
+  // MSH-9.1 and MSH-9.2 as the header already read them (the same leaves, decoded alike).
+  const type = message.header.messageCode.trim();
+  const trigger = message.header.triggerEvent.trim();
   const messageType = `${type}^${trigger}`.slice(0, 20);
   const handler = handlerFor(type, trigger);
   if (handler === undefined) {

@@ -69,18 +69,23 @@ function bad(position: string, value: string): CrosswalkError {
  * Parsed times per zone and value: the lines of a message, and the messages of a feed, repeat the same
  * few times. Bounded (cleared when full); only successes are kept, so errors still name their position.
  */
-const parsed = new Map<string, Hl7Instant>();
+const parsedByZone = new Map<string, Map<string, Hl7Instant>>();
 
 /** Parses an HL7 time; '' gives null; anything else malformed throws CW_ERR_INTERPRET_BAD_TIMESTAMP. */
 export function parseHl7Time(value: string, timeZone: string, position: string): Hl7Instant | null {
   const v = value.trim();
   if (v === '') return null;
-  const key = `${timeZone}\u0000${v}`;
-  const hit = parsed.get(key);
+  let parsed = parsedByZone.get(timeZone);
+  if (parsed === undefined) {
+    if (parsedByZone.size >= 64) parsedByZone.clear();
+    parsed = new Map();
+    parsedByZone.set(timeZone, parsed);
+  }
+  const hit = parsed.get(v);
   if (hit !== undefined) return hit;
   const r = parseNonEmpty(v, timeZone, position);
   if (parsed.size >= 20_000) parsed.clear();
-  parsed.set(key, r);
+  parsed.set(v, r);
   return r;
 }
 

@@ -1,5 +1,5 @@
 import { CrosswalkError } from '../errors/index.ts';
-import { isEffective, rowKey, TABLE_BY_NAME, TABLES } from './tables.ts';
+import { isEffective, rowKey, TABLES } from './tables.ts';
 import type {
   AccountDeterminationRow,
   CareLocationRow,
@@ -49,25 +49,28 @@ function contentOf(r: MappingRelease | ReleaseContent): ReleaseContent {
   return 'content' in r ? r.content : r;
 }
 
-function find<T extends TableName>(
+/**
+ * The row of a key in effect on `date`; `key` is the key's columns joined as rowKey joins them (NUL
+ * between parts), written out by each caller so a look-up allocates nothing but that string.
+ */
+function findByKey<T extends TableName>(
   release: MappingRelease | ReleaseContent,
   table: T,
-  key: readonly string[],
+  key: string,
   date: string,
 ): ReleaseTables[T][number] | undefined {
-  const spec = TABLE_BY_NAME.get(table)!;
-  const probe: Record<string, string> = {};
-  spec.key.forEach((k, i) => {
-    probe[k] = key[i] ?? '';
-  });
-  const rows = indexOf(contentOf(release)).get(table)?.get(rowKey(spec, probe));
-  return rows?.find((r) => isEffective(r as ReleaseTables[T][number], date)) as ReleaseTables[T][number];
+  const rows = indexOf(contentOf(release)).get(table)?.get(key) as
+    | readonly ReleaseTables[T][number][]
+    | undefined;
+  if (rows === undefined) return undefined;
+  for (let i = 0; i < rows.length; i++) if (isEffective(rows[i]!, date)) return rows[i];
+  return undefined;
 }
 
 type Release = MappingRelease | ReleaseContent;
 
 export function findFacility(release: Release, facility: string, date: string): FacilityRow | undefined {
-  return find(release, 'facilities', [facility], date);
+  return findByKey(release, 'facilities', facility, date);
 }
 
 export function resolveFacility(
@@ -88,7 +91,7 @@ export function resolveFacility(
 }
 
 export function findItem(release: Release, ehrSupplyCode: string, date: string): ItemRow | undefined {
-  return find(release, 'items', [ehrSupplyCode], date);
+  return findByKey(release, 'items', ehrSupplyCode, date);
 }
 
 export function resolveItem(release: Release, ehrSupplyCode: string, date: string, position = '?'): ItemRow {
@@ -112,7 +115,7 @@ export function resolveUomFactor(
   position = '?',
 ): number {
   if (uom === item.baseUom) return 1;
-  const row = find(release, 'itemUoms', [item.itemCode, uom], date);
+  const row = findByKey(release, 'itemUoms', `${item.itemCode}\u0000${uom}`, date);
   if (row === undefined) {
     throw new CrosswalkError('CW_ERR_MAP_UNKNOWN_UOM', { item: item.itemCode, uom, date, position });
   }
@@ -124,7 +127,7 @@ export function findDepartment(
   ehrDepartmentCode: string,
   date: string,
 ): DepartmentRow | undefined {
-  return find(release, 'departments', [ehrDepartmentCode], date);
+  return findByKey(release, 'departments', ehrDepartmentCode, date);
 }
 
 export function resolveDepartment(
@@ -150,7 +153,7 @@ export function findCareLocation(
   pointOfCare: string,
   date: string,
 ): CareLocationRow | undefined {
-  return find(release, 'careLocations', [facility, pointOfCare], date);
+  return findByKey(release, 'careLocations', `${facility}\u0000${pointOfCare}`, date);
 }
 
 export function resolveCareLocation(
@@ -173,7 +176,7 @@ export function resolveCareLocation(
 }
 
 export function findPractitioner(release: Release, npi: string, date: string): PractitionerRow | undefined {
-  return find(release, 'practitioners', [npi], date);
+  return findByKey(release, 'practitioners', npi, date);
 }
 
 export function resolvePractitioner(release: Release, npi: string, date: string): PractitionerRow {
@@ -183,7 +186,7 @@ export function resolvePractitioner(release: Release, npi: string, date: string)
 }
 
 export function findCharge(release: Release, cdmCode: string, date: string): ChargeRow | undefined {
-  return find(release, 'chargeMaster', [cdmCode], date);
+  return findByKey(release, 'chargeMaster', cdmCode, date);
 }
 
 export function resolveCharge(release: Release, cdmCode: string, date: string, position = '?'): ChargeRow {
@@ -214,7 +217,7 @@ export function resolveAccountRoles(
     [itemCategory, '*'],
     ['*', '*'],
   ] as const) {
-    const row = find(release, 'accountDetermination', [category, ent, eventType], date);
+    const row = findByKey(release, 'accountDetermination', `${category}\u0000${ent}\u0000${eventType}`, date);
     if (row !== undefined) return row;
   }
   throw new CrosswalkError('CW_ERR_MAP_NO_ACCOUNT_RULE', { eventType, category: itemCategory, entity, date });
