@@ -4,6 +4,7 @@ import { type Action, decide, isAction, MATRIX, type Principal, type Target } fr
 import { appendAudit } from '../store/audit-repository.ts';
 import { resolveToken } from '../store/identity-repository.ts';
 import type { Store } from '../store/index.ts';
+import { cliIo } from './io.ts';
 
 /**
  * Who runs a governed command: the user of the API token in CROSSWALK_TOKEN (or in the file named by
@@ -28,7 +29,7 @@ function credentialOf(opts: Record<string, unknown>): string | null {
       });
     }
   }
-  const env = process.env[TOKEN_ENV];
+  const env = cliIo().env[TOKEN_ENV];
   return env && env.trim() !== '' ? env.trim() : null;
 }
 

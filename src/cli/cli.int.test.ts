@@ -9,8 +9,7 @@ import { test } from 'node:test';
 import { openStore } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { userWithToken } from '../store/test-identities.ts';
-
-const BIN = new URL('../../bin/crosswalk.mjs', import.meta.url).pathname;
+import { BIN, type CliResult, runCli, spawnCli, TEST_BIN } from './test-process.ts';
 
 interface Result {
   code: number | null;
@@ -182,5 +181,51 @@ test('a port already in use is named in one line', async () => {
     assert.ok(oneLine(r.stderr));
   } finally {
     blocker.close();
+  }
+});
+
+// The other CLI suites run commands in their own process (`runCli`: `main(argv, io)` with captured
+// streams) to save a process start per command, and start servers from the test build of the sources
+// (TEST_BIN, scripts/test-build.mjs); this holds both to the binary: the same command gives the same
+// exit code, stdout and stderr all three ways.
+test('a command run in process, or by the test build, answers exactly as the binary does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cw-cli-'));
+  const env = {
+    CROSSWALK_DATABASE_URL: join(dir, 'db.sqlite'),
+    CROSSWALK_TOKEN_KEY_FILE: join(dir, 'token.key'),
+  };
+  // [arguments, environment, stdin, also through the test build]
+  const cases: [string[], Record<string, string>, string | undefined, boolean][] = [
+    [['--version'], {}, undefined, true],
+    [['--help'], {}, undefined, false],
+    [['ledger', 'journal', '--limit'], {}, undefined, true],
+    [['frobnicate'], {}, undefined, false],
+    [['migrate'], { CROSSWALK_DATABASE_URL: 'mysql://root@127.0.0.1/x' }, undefined, false],
+    [['migrate', '--json'], env, undefined, false],
+    [['migrate', '--status', '--json'], env, undefined, true],
+    [['ledger', 'trial-balance'], env, undefined, false],
+    [['ledger', 'trial-balance'], { ...env, CROSSWALK_TOKEN: 'cw_not-a-token' }, undefined, false],
+    [['messages', 'list', '--json'], { ...env, CROSSWALK_DEBUG: '1' }, undefined, false],
+    [['users', 'create', 'first', '--admin', '--password-stdin'], env, 'short\nsecond line\n', true],
+    [['users', 'create', 'first', '--admin', '--password-stdin'], env, undefined, false],
+  ];
+  const shown = (r: CliResult) => ({ code: r.code, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
+  for (const [args, caseEnv, input, build] of cases) {
+    // `migrate --json` changes the database the first time: that run is not the one compared.
+    if (args[0] === 'migrate' && args.includes('--json') && !args.includes('--status'))
+      await spawnCli(args, caseEnv, 60_000, input, BIN);
+    const binary = shown(await spawnCli(args, caseEnv, 60_000, input, BIN));
+    assert.deepEqual(
+      shown(await runCli(args, caseEnv, 60_000, input)),
+      binary,
+      `in process: ${args.join(' ')}`,
+    );
+    if (build) {
+      assert.deepEqual(
+        shown(await spawnCli(args, caseEnv, 60_000, input, TEST_BIN)),
+        binary,
+        `test build: ${args.join(' ')}`,
+      );
+    }
   }
 });

@@ -1,11 +1,13 @@
+import { cliIo } from './io.ts';
+
 /** Prints data either as JSON (with bigint as strings) or through a human formatter. */
 export function emit(json: boolean, data: unknown, human: () => string): void {
   if (json) {
-    process.stdout.write(
+    cliIo().stdout.write(
       `${JSON.stringify(data, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`,
     );
   } else {
-    process.stdout.write(`${human()}\n`);
+    cliIo().stdout.write(`${human()}\n`);
   }
 }
 

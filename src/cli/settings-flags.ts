@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type Config, loadConfig, SETTINGS, type SettingName } from '../config/index.ts';
+import { cliIo } from './io.ts';
 
 const NAMES = Object.keys(SETTINGS) as SettingName[];
 
@@ -23,5 +24,5 @@ export function configFrom(opts: Record<string, unknown>): Config {
       .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     if (opts[key] !== undefined) flags[name] = opts[key];
   }
-  return loadConfig({ flags, file: opts['config'] as string | undefined });
+  return loadConfig({ flags, file: opts['config'] as string | undefined, env: cliIo().env });
 }

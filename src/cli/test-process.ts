@@ -1,13 +1,24 @@
 /**
- * Test support (imported by *.int.test.ts only): runs the real `crosswalk` binary as a child process.
- * Every wait is bounded, and every child started here is tracked so a suite's `after` can kill whatever
- * a failed test left running.
+ * Test support (imported by *.int.test.ts only): runs the real `crosswalk` program, either in this
+ * process (`runCli`: the same commander program and command code as the binary, through `main(argv, io)`
+ * with captured streams, its own environment and exit code) or as a child process of
+ * `bin/crosswalk.mjs` (`spawnCli`, `startServe`, `demoDay`: what must be a process of its own, or what
+ * proves the binary itself). Every wait is bounded, and every child started here is tracked so a suite's
+ * `after` can kill whatever a failed test left running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { peopleAt } from '../store/test-identities.ts';
+import { main } from './main.ts';
 
+/** The binary itself: bin/crosswalk.mjs, the sources through tsx. */
 export const BIN = new URL('../../bin/crosswalk.mjs', import.meta.url).pathname;
+/**
+ * What test processes run: the JavaScript copy of the same sources that scripts/run-tests.mjs builds
+ * (CROSSWALK_TEST_BIN, see scripts/test-build.mjs), which starts in about half the time; the binary
+ * itself when a test file is run without that script.
+ */
+export const TEST_BIN = process.env['CROSSWALK_TEST_BIN'] ?? BIN;
 
 const children = new Set<ChildProcess>();
 
@@ -20,17 +31,75 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs one command to completion; killed (and reported as such) after `timeoutMs`. */
-export function runCli(
+/** The environment a command runs with: this process's, quieter logs, then the test's. */
+const childEnv = (env: Record<string, string>): Record<string, string | undefined> => ({
+  ...process.env,
+  CROSSWALK_LOG_LEVEL: 'warn',
+  ...env,
+});
+
+/**
+ * Runs one command to completion in this process, as the binary would run it: `main` with the
+ * arguments, the environment the child would get, stdin holding `input` (or closed), and stdout and
+ * stderr captured. A command that runs until signalled (`serve`, `demo` unless `--no-serve`), or an
+ * environment that something reads from the process itself (a crash point is armed when its module
+ * loads; libraries read PG*, TZ, NODE_*), is run as a child process instead (`spawnCli`).
+ * After `timeoutMs` the result is reported as unfinished (code null); the command cannot be killed.
+ */
+export async function runCli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+  /** Written to stdin (e.g. a password for --password-stdin); without it stdin is closed. */
+  input?: string,
+): Promise<CliResult> {
+  if (needsProcess(args, env)) return spawnCli(args, env, timeoutMs, input);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const capture = (into: Buffer[]) => ({
+    isTTY: false,
+    write(chunk: string | Uint8Array) {
+      into.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+      return true;
+    },
+  });
+  const stdin = (async function* () {
+    if (input !== undefined) yield Buffer.from(input, 'utf8');
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const unfinished = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  const code = await Promise.race([
+    main(args, { stdout: capture(out), stderr: capture(err), stdin, env: childEnv(env) }),
+    unfinished,
+  ]).finally(() => clearTimeout(timer));
+  const stdoutBytes = Buffer.concat(out);
+  let stderr = Buffer.concat(err).toString('utf8');
+  if (code === null) stderr += `\n[test] still running after ${timeoutMs} ms`;
+  return { code, signal: null, stdoutBytes, stdout: stdoutBytes.toString('utf8'), stderr };
+}
+
+const PROCESS_READS = /^(CROSSWALK_CRASH_AT|TZ|PG[A-Z]+|NODE_[A-Z_]+)$/;
+
+function needsProcess(args: readonly string[], env: Record<string, string>): boolean {
+  if (args[0] === 'serve') return true;
+  if (args[0] === 'demo' && !args.includes('--no-serve')) return true;
+  return Object.keys(env).some((k) => PROCESS_READS.test(k));
+}
+
+/** Runs one command as a child process; killed (and reported as such) after `timeoutMs`. */
+export function spawnCli(
   args: readonly string[],
   env: Record<string, string> = {},
   timeoutMs = 60_000,
   /** Written to the child's stdin (e.g. a password for --password-stdin); without it stdin is closed. */
   input?: string,
+  bin = TEST_BIN,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: childEnv(env),
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (input !== undefined) child.stdin!.end(input);
@@ -83,9 +152,9 @@ export async function startServe(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--http-port', '0', '--mllp-port', String(options.mllpPort ?? 0)],
+    [TEST_BIN, 'serve', '--http-port', '0', '--mllp-port', String(options.mllpPort ?? 0)],
     {
-      env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -171,8 +240,8 @@ function canListen(port: number): Promise<boolean> {
 
 /** Runs `crosswalk demo` until its generated day is sent and applied, then SIGTERMs it; returns its output. */
 export async function demoDay(env: Record<string, string>, timeoutMs = 120_000): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'demo', '--http-port', '0', '--mllp-port', '0'], {
-    env: { ...process.env, CROSSWALK_LOG_LEVEL: 'warn', ...env },
+  const child = spawn(process.execPath, [TEST_BIN, 'demo', '--http-port', '0', '--mllp-port', '0'], {
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -4,6 +4,7 @@ import { verifyChain } from '../../governance/index.ts';
 import { readAuditChain, readCheckpointFiles, writeAuditCheckpoint } from '../../store/audit-repository.ts';
 import { openStore } from '../../store/index.ts';
 import { actingAs } from '../acting.ts';
+import { exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -90,7 +91,7 @@ export function auditCommand(program: Command): void {
           ? `audit chain intact: ${v.records} record(s), ${checkpoints.length} checkpoint(s) agree`
           : `audit chain broken at sequence ${v.firstBadSeq} (${v.problem}): ${v.detail}`,
       );
-      if (!v.ok) process.exitCode = 1;
+      if (!v.ok) exitWithFailure();
     } finally {
       await store.close();
     }

@@ -7,6 +7,7 @@ import {
   reviewBreakGlass,
 } from '../../store/breakglass-repository.ts';
 import { actingAs } from '../acting.ts';
+import { cliIo } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -45,7 +46,7 @@ export function breakglassCommand(program: Command): void {
         maxMinutes: config.breakglassMaxMinutes,
       });
       // The alert: on stderr, so --json output stays parseable; the reason stays out of it.
-      createLogger(config.logLevel, process.stderr).warn(
+      createLogger(config.logLevel, cliIo().stderr).warn(
         {
           code: opened.alert.code,
           grant: opened.use.id,

@@ -18,6 +18,7 @@ import {
   setMeta,
 } from '../../store/master-data.ts';
 import { pendingCount } from '../../store/posting-repository.ts';
+import { cliIo } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { sendReliably } from '../sender.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
@@ -37,7 +38,7 @@ export function demoCommand(program: Command): void {
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     // The demo talks to a person: its JSON logs stay quiet unless a log level was asked for.
-    const quiet = opts['logLevel'] === undefined && !process.env['CROSSWALK_LOG_LEVEL'];
+    const quiet = opts['logLevel'] === undefined && !cliIo().env['CROSSWALK_LOG_LEVEL'];
     const config = configFrom(quiet ? { ...opts, logLevel: 'warn' } : opts);
     const json = Boolean(opts['json']);
     const target = parseDatabaseUrl(config.databaseUrl);
@@ -81,7 +82,7 @@ export function demoCommand(program: Command): void {
     }
     if (opts['serve'] === false) return;
     const running = await startServer({ config, version: VERSION });
-    process.stderr.write(
+    cliIo().stderr.write(
       [
         '',
         `Crosswalk ${VERSION} is running on ${running.store.target}. Look at:`,
@@ -103,7 +104,7 @@ export function demoCommand(program: Command): void {
         throw e;
       });
     }
-    process.stderr.write('Press Ctrl-C to stop.\n');
+    cliIo().stderr.write('Press Ctrl-C to stop.\n');
     await runUntilSignalled(running);
   });
 }
@@ -117,7 +118,7 @@ async function sendDemoTraffic(running: Running, seed: number, json: boolean): P
   const traffic = [...generateTraffic(system, { seed })];
   const [host, port] = [running.mllp[0]!.host, running.mllp[0]!.port];
   const acks = new Map<string, number>();
-  process.stderr.write(
+  cliIo().stderr.write(
     `Sending ${traffic.length} HL7 v2 messages of one demo day to mllp://${host}:${port} ...\n`,
   );
   await sendReliably(

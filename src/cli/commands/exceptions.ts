@@ -14,6 +14,7 @@ import { ageHours, type Command as ExceptionCommand, parseEdit } from '../../exc
 import { exceptionDetail, exceptionView, parseStatuses } from '../../server/exceptions.ts';
 import { actOnException, type ExceptionFilter, listExceptions } from '../../store/exceptions-repository.ts';
 import { actingAs } from '../acting.ts';
+import { exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -321,7 +322,7 @@ export function exceptionsCommand(program: Command): void {
           (opts['editReason'] as string | undefined) ?? null,
         );
         emit(Boolean(opts['json']), r, () => editLines(r).join('\n'));
-        if (r.replay?.result === 'failed') process.exitCode = 1;
+        if (r.replay?.result === 'failed') exitWithFailure();
         return;
       }
       const reports =
@@ -352,7 +353,7 @@ export function exceptionsCommand(program: Command): void {
                   : []),
               ].join('\n'),
       );
-      if (failed > 0) process.exitCode = 1;
+      if (failed > 0) exitWithFailure();
     });
   });
 
@@ -378,7 +379,7 @@ export function exceptionsCommand(program: Command): void {
           ...(r.replay ? [replayLine(r.replay)] : []),
         ].join('\n'),
       );
-      if (r.replay?.result === 'failed') process.exitCode = 1;
+      if (r.replay?.result === 'failed') exitWithFailure();
     });
   });
 

@@ -17,6 +17,7 @@ import { exportJournalEntries } from '../../store/journal-export.ts';
 import { readMasterData } from '../../store/master-data.ts';
 import { listPeriods } from '../../store/posting-repository.ts';
 import { actingAs } from '../acting.ts';
+import { cliIo } from '../io.ts';
 import { emit } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -119,13 +120,13 @@ export function exportCommand(program: Command): void {
         }),
       );
       if (out === undefined) {
-        process.stdout.write(text);
-        process.stderr.write(`${controlTotalsText(batch)}\n`);
+        cliIo().stdout.write(text);
+        cliIo().stderr.write(`${controlTotalsText(batch)}\n`);
         return;
       }
       await writeAtomically(out, text);
       if (json) emit(true, { file: out, format, ...controlTotalsJson(batch) }, () => '');
-      else process.stderr.write(`${controlTotalsText(batch)}\nwritten to ${out} (${format})\n`);
+      else cliIo().stderr.write(`${controlTotalsText(batch)}\nwritten to ${out} (${format})\n`);
     });
   });
 }

@@ -33,6 +33,7 @@ import {
 } from '../../store/identity-repository.ts';
 import type { Store } from '../../store/index.ts';
 import { actingAs, alsoAllowed, authenticated } from '../acting.ts';
+import { cliIo } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -57,7 +58,7 @@ function userName(given: string): string {
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
+  for await (const c of cliIo().stdin) chunks.push(c as Buffer);
   return (Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '').trim();
 }
 

@@ -7,6 +7,7 @@ import { type BundleSummary, FhirService, type JsonObject, parseBody } from '../
 import { appendAudit } from '../../store/audit-repository.ts';
 import { FhirRepository } from '../../store/fhir-repository.ts';
 import { actingAs } from '../acting.ts';
+import { cliIo, exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -168,11 +169,11 @@ export function importCommand(program: Command): void {
       const totals: Totals = { created: 0, updated: 0, unchanged: 0, failed: 0, skipped: new Map() };
       const perFile: { file: string; kind: string; entries: number; summary: Totals }[] = [];
       const failures: Failure[] = [];
-      const showBar = process.stderr.isTTY && !json;
+      const showBar = cliIo().stderr.isTTY && !json;
       const bar = new SingleBar({
         format: 'importing [{bar}] {value}/{total} {file}',
         hideCursor: true,
-        stream: process.stderr,
+        stream: cliIo().stderr as NodeJS.WritableStream,
       });
       if (showBar) bar.start(total, 0, { file: '' });
       let done = 0;
@@ -313,7 +314,7 @@ export function importCommand(program: Command): void {
             .filter((l) => l !== '')
             .join('\n'),
       );
-      if (totals.failed > 0 || failures.length > 0) process.exitCode = 1;
+      if (totals.failed > 0 || failures.length > 0) exitWithFailure();
     });
   });
 }

@@ -31,6 +31,7 @@ import {
   pendingCount,
 } from '../../store/posting-repository.ts';
 import { actingAs } from '../acting.ts';
+import { exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { manualJournalCommand } from './four-eyes.ts';
@@ -278,7 +279,7 @@ export function ledgerCommand(program: Command): void {
           ].join('\n');
         },
       );
-      if (!balanced) process.exitCode = 1;
+      if (!balanced) exitWithFailure();
     });
   });
 

@@ -4,6 +4,7 @@ import { storedContent } from '../../server/messages.ts';
 import { InboxRepository } from '../../store/inbox-repository.ts';
 import { openStore, type Store } from '../../store/index.ts';
 import { actingAs } from '../acting.ts';
+import { cliIo } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 
@@ -87,7 +88,7 @@ export function messagesCommand(program: Command): void {
       const m = await new InboxRepository(store).get(BigInt(id));
       if (!m) throw new CrosswalkError('CW_ERR_API_NOT_FOUND', { what: 'message', id });
       if (opts['raw']) {
-        process.stdout.write(m.raw);
+        cliIo().stdout.write(m.raw);
         return;
       }
       const content = storedContent(m.messageType, m.raw, m.ack);

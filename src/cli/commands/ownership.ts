@@ -11,6 +11,7 @@ import {
 import { appendAudit } from '../../store/audit-repository.ts';
 import { addOwner, addSource, loadOwnership } from '../../store/ownership-repository.ts';
 import { actingAs } from '../acting.ts';
+import { cliIo } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -114,7 +115,7 @@ export function ownershipCommand(program: Command): void {
         });
         return was;
       });
-      process.stdout.write(`${kind}: ${before} → ${owner} from ${from} (set by ${who})\n`);
+      cliIo().stdout.write(`${kind}: ${before} → ${owner} from ${from} (set by ${who})\n`);
     });
   });
 
@@ -158,7 +159,7 @@ export function ownershipCommand(program: Command): void {
           after: { system: to, effectiveFrom: from, note: opts['note'] ? String(opts['note']) : null },
         });
       });
-      process.stdout.write(`${source} is ${to} from ${from} (set by ${who})\n`);
+      cliIo().stdout.write(`${source} is ${to} from ${from} (set by ${who})\n`);
     });
   });
 }

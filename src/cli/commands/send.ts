@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { CrosswalkError } from '../../errors/index.ts';
 import { parseBatch, parseMessage, readHeader } from '../../hl7v2/index.ts';
+import { cliIo, exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { sendExpectingNoAck, sendReliably } from '../sender.ts';
 
@@ -143,11 +144,11 @@ export function sendCommand(program: Command): void {
           reason: 'no HL7 v2 messages found',
         });
 
-      const showBar = process.stderr.isTTY && !opts['json'];
+      const showBar = cliIo().stderr.isTTY && !opts['json'];
       const bar = new SingleBar({
         format: 'sending [{bar}] {value}/{total} {codes}',
         hideCursor: true,
-        stream: process.stderr,
+        stream: cliIo().stderr as NodeJS.WritableStream,
       });
       const codes = new Map<string, number>();
       const codeText = () => [...codes].map(([c, n]) => `${c}:${n}`).join(' ');
@@ -193,7 +194,7 @@ export function sendCommand(program: Command): void {
             },
             onReconnect: (attempt, error) => {
               if (!opts['json'])
-                process.stderr.write(
+                cliIo().stderr.write(
                   `\nconnection lost (${error.message}); reconnecting, attempt ${attempt}\n`,
                 );
             },
@@ -225,6 +226,6 @@ export function sendCommand(program: Command): void {
         ].join('\n'),
       );
       const positiveOnly = [...codes.keys()].every((c) => c === 'AA' || c === 'CA');
-      if (!positiveOnly || noReply > 0) process.exitCode = 1;
+      if (!positiveOnly || noReply > 0) exitWithFailure();
     });
 }

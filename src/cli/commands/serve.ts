@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { type Running, startServer } from '../../server/runtime.ts';
+import { cliIo } from '../io.ts';
 import { configFrom, withSettings } from '../settings-flags.ts';
 import { VERSION } from '../version.ts';
 
@@ -25,7 +26,7 @@ export function serveCommand(program: Command): void {
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
     const running = await startServer({ config, version: VERSION, migrate: opts['migrate'] !== false });
-    process.stderr.write(
+    cliIo().stderr.write(
       `crosswalk ${VERSION} serving ${running.httpUrl} and MLLP on ${running.mllpAddress}, database ${running.store.target}\n`,
     );
     await runUntilSignalled(running);

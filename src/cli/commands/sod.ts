@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { sodReport } from '../../store/breakglass-repository.ts';
 import { actingAs } from '../acting.ts';
+import { exitWithFailure } from '../io.ts';
 import { emit, table } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -33,7 +34,7 @@ export function sodCommand(program: Command): void {
           ...report.skipped.map((s) => `skipped ${s.check}: ${s.reason}`),
         ].join('\n'),
       );
-      if (report.conflicts.length > 0) process.exitCode = 1;
+      if (report.conflicts.length > 0) exitWithFailure();
     });
   });
 }

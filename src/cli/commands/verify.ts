@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { sealIntegrity, verifyInvariants } from '../../store/verify-repository.ts';
 import { actingAs, alsoAllowed } from '../acting.ts';
+import { exitWithFailure } from '../io.ts';
 import { emit } from '../output.ts';
 import { withSettings } from '../settings-flags.ts';
 import { withMigratedStore } from './release.ts';
@@ -36,7 +37,7 @@ export function verifyCommand(program: Command): void {
               ...violations.map((v) => `  ${v.invariant}  ${v.subject}: ${v.detail}`),
             ].join('\n'),
       );
-      if (violations.length > 0) process.exitCode = 1;
+      if (violations.length > 0) exitWithFailure();
     });
   });
 }
