@@ -41,7 +41,8 @@ export async function sendReliably(
 ): Promise<ReliableSendResult> {
   const replies: (Buffer | null)[] = payloads.map(() => null);
   const started = performance.now();
-  // The outage clock starts at a failure and stops when a reply arrives again.
+  // The outage clock starts at a failure and stops when a reply arrives again; so does the backoff, so
+  // that each outage starts again from a short wait instead of the longest one the last outage reached.
   let giveUpAt: number | undefined;
   let connections = 0;
   let attempt = 0;
@@ -67,6 +68,7 @@ export async function sendReliably(
             const i = pending[k]!;
             replies[i] = Buffer.from(reply);
             giveUpAt = undefined;
+            attempt = 0;
             options.onReply?.(i, replies[i]!);
           },
         },

@@ -67,10 +67,19 @@ eachEngine('fault: SIGKILL of the hub at random points of a long send', (engine)
     const messages = traffic(MESSAGES, 'K');
     const acked = new Uint8Array(MESSAGES);
     let ackCount = 0;
+    // Where the time goes: the hub down (kill to listening again) and the sender's way back to it
+    // (listening to the next ACK).
+    let downMs = 0;
+    let backMs = 0;
+    let listeningAt: number | undefined;
     const started = Date.now();
     const sending = sendUntilAcked(messages, h.port, {
       retryForMs: 120_000,
       onReply: (i) => {
+        if (listeningAt !== undefined) {
+          backMs += Date.now() - listeningAt;
+          listeningAt = undefined;
+        }
         if (acked[i] === 0) {
           acked[i] = 1;
           ackCount++;
@@ -90,11 +99,14 @@ eachEngine('fault: SIGKILL of the hub at random points of a long send', (engine)
           5,
         );
         await sleep(k.delayMs);
+        const killedAt = Date.now();
         h.server.child.kill('SIGKILL');
         await within(h.server.exited, 10_000, 'the killed hub to exit');
         const stored = await count(h.reader, 'SELECT COUNT(*) AS n FROM inbound_messages');
         atKill.push(`${ackCount}/${stored}/${await pendingCount(h.reader)}`);
         await h.start();
+        listeningAt = Date.now();
+        downMs += listeningAt - killedAt;
       }
     })();
     const [sent] = await within(Promise.all([sending, killing]), 840_000, 'the send and the kills');
@@ -102,6 +114,9 @@ eachEngine('fault: SIGKILL of the hub at random points of a long send', (engine)
     await drained(h, 300_000);
     await h.server.stop();
     t.diagnostic(`at each kill (acked/stored/pending): ${atKill.join(' ')}`);
+    t.diagnostic(
+      `hub down ${(downMs / 1000).toFixed(1)} s in all (kill to listening), the sender back ${(backMs / 1000).toFixed(1)} s after (listening to the next ACK)`,
+    );
     assert.equal(atKill.length, KILLS, 'every kill happened');
     const figures = await assertClean(h, erp, sent.replies);
     t.diagnostic(
