@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { buildForTests } from './test-build.mjs';
 
 const args = process.argv.slice(2);
@@ -39,12 +40,62 @@ if (files.some((f) => f.endsWith('.int.test.ts'))) {
   env.CROSSWALK_TEST_BIN = buildForTests(resolve('.'), build);
   console.log(`run-tests: built src/ for test processes in ${Math.round(performance.now() - started)} ms`);
 }
+
+// PostgreSQL databases the tests create are named after this run and dropped together when it ends
+// (src/store/test-engines.ts says why), including those of a test process that died.
+const TEST_POSTGRES_URL = env.CROSSWALK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const prefix = `cw_test_r${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
+env.CROSSWALK_TEST_DATABASE_PREFIX = prefix;
+
+async function dropRunDatabases() {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  let names;
+  try {
+    await client.connect();
+    const r = await client.query('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [
+      `${prefix}_`,
+    ]);
+    names = r.rows.map((row) => row.datname);
+  } catch {
+    return; // no server: no databases either
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const started = performance.now();
+  // Many at once (the server allows 100 connections): a checkpoint requested while one is running is
+  // served by the next, so concurrent drops share checkpoints; 24 drops took 14 s four at a time and
+  // 6 s sixteen at a time.
+  const next = async () => {
+    for (let name = names.pop(); name !== undefined; name = names.pop()) {
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      try {
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } catch (e) {
+        console.error(`run-tests: could not drop ${name}: ${e.message}`);
+      } finally {
+        await c.end().catch(() => undefined);
+      }
+    }
+  };
+  const count = names.length;
+  await Promise.all(Array.from({ length: 20 }, next));
+  if (count > 0)
+    console.log(
+      `run-tests: dropped ${count} test databases in ${Math.round(performance.now() - started)} ms`,
+    );
+}
+
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...files],
   { stdio: 'inherit', env },
 );
-child.on('exit', (code, signal) => {
+// Ctrl-C reaches the test runner too; a signal sent to this process alone is passed on. Either way the
+// cleanup below runs once the runner has exited.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', async (code, signal) => {
   if (build) rmSync(build, { recursive: true, force: true });
+  await dropRunDatabases();
   process.exit(signal ? 1 : (code ?? 1));
 });

@@ -1,8 +1,15 @@
 /**
  * Runs a storage test suite on both engines (imported by tests only). SQLite gets a fresh file in a
- * temp folder; PostgreSQL gets a fresh database per store, dropped when the suite ends, so runs never
- * see each other's rows. Without a PostgreSQL server the PostgreSQL half is skipped with a visible
- * reason, unless CI=true, where it is mandatory and fails instead.
+ * temp folder; PostgreSQL gets a fresh database per store, so runs never see each other's rows. Without
+ * a PostgreSQL server the PostgreSQL half is skipped with a visible reason, unless CI=true, where it is
+ * mandatory and fails instead.
+ *
+ * Dropping the databases: DROP DATABASE makes the server take an immediate checkpoint and waits for it
+ * (dbcommands.c), flushing every dirty buffer of every database on the shared server, which took 1-4 s
+ * per drop while other tests were writing, and slowed their writes too. Under scripts/run-tests.mjs
+ * (which sets CROSSWALK_TEST_DATABASE_PREFIX) the databases are named after the run and the runner
+ * drops them all together when the run ends, where their checkpoints coincide and find little to
+ * flush; a test file run on its own drops its databases when each suite ends, as before.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -75,8 +82,10 @@ function sqliteEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
   };
 }
 
+const RUN_PREFIX = process.env['CROSSWALK_TEST_DATABASE_PREFIX'];
+
 function postgresEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
-  const prefix = `cw_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const prefix = `${RUN_PREFIX ?? 'cw_test'}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const databases: string[] = [];
   const opened: Store[] = [];
   const admin = async (sql: string) => {
@@ -109,6 +118,7 @@ function postgresEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
     },
     async cleanup() {
       await Promise.all(opened.map((s) => s.close().catch(() => undefined)));
+      if (RUN_PREFIX !== undefined) return; // the runner drops them (see above)
       for (const name of databases)
         await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     },
