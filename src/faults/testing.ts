@@ -133,7 +133,13 @@ export interface Hub {
 export async function startHub(
   url: string,
   erp: FakeErp,
-  options: { honours: boolean; erpTimeoutMs?: number; env?: Record<string, string> },
+  options: {
+    honours: boolean;
+    erpTimeoutMs?: number;
+    env?: Record<string, string>;
+    /** Added for the first process only (e.g. a crash point: its restarts run without it). */
+    firstStart?: Record<string, string>;
+  },
 ): Promise<Hub> {
   const keys = tokenKeyFolder();
   // Two connections: on PostgreSQL, migrate holds one for its advisory lock and runs DDL on another.
@@ -183,7 +189,7 @@ export async function startHub(
       keys.remove();
     },
   };
-  await hub.start();
+  await hub.start(options.firstStart);
   return hub;
 }
 
