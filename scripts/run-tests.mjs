@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { buildForTests } from './test-build.mjs';
 
@@ -46,6 +47,47 @@ if (files.some((f) => f.endsWith('.int.test.ts'))) {
 const TEST_POSTGRES_URL = env.CROSSWALK_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const prefix = `cw_test_r${process.pid}_${Math.random().toString(36).slice(2, 6)}`;
 env.CROSSWALK_TEST_DATABASE_PREFIX = prefix;
+
+// One migrated database per engine for the whole run, which the tests copy when they ask for a migrated
+// database (`freshStore({ migrated: true })`, src/store/test-engines.ts), migrated here with the test
+// build's own migrate.
+async function migratedTemplates(build) {
+  const load = (path) => import(pathToFileURL(join(build, 'src/store', path)).href);
+  const [{ migrate }, { SqliteStore }, { PostgresStore }] = await Promise.all([
+    load('migrate.js'),
+    load('sqlite.js'),
+    load('postgres.js'),
+  ]);
+  const migrated = async (store) => {
+    try {
+      await migrate(store);
+    } finally {
+      await store.close();
+    }
+  };
+  const sqlite = join(build, 'migrated.sqlite');
+  await migrated(new SqliteStore(sqlite, {}));
+  env.CROSSWALK_TEST_TEMPLATE_SQLITE = sqlite;
+  const name = `${prefix}_migrated`;
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+  } catch {
+    return; // no server: its tests are skipped, or fail saying so
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  await migrated(new PostgresStore(url.toString(), { display: name, poolMax: 2 }));
+  env.CROSSWALK_TEST_TEMPLATE_POSTGRES = name;
+}
+if (build) {
+  const started = performance.now();
+  await migratedTemplates(build);
+  console.log(`run-tests: migrated template databases in ${Math.round(performance.now() - started)} ms`);
+}
 
 async function dropRunDatabases() {
   const client = new pg.Client({ connectionString: TEST_POSTGRES_URL, connectionTimeoutMillis: 2000 });

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { generateDemoHealthSystem, generateDftP03Batch } from '../demo/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate, openStore } from '../store/index.ts';
+import { openStore } from '../store/index.ts';
 import { loadMasterData } from '../store/master-data.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Applier } from './applier.ts';
@@ -27,8 +27,7 @@ function withControlId(message: string, controlId: string): Buffer {
 
 eachEngine('two appliers on two ordering keys', (engine) => {
   test('using the same stock at once loses no movement from on-hand', async () => {
-    const { store, url } = await engine.freshStore();
-    await migrate(store);
+    const { store, url } = await engine.freshStore({ migrated: true });
     const system = generateDemoHealthSystem({ seed: 42 });
     await loadMasterData(store, system);
     await setUpDemoBooks(store, system, AT);

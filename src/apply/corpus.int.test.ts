@@ -50,7 +50,7 @@ test("the demo chart has gross revenue for the samples' revenue code families", 
 
 eachEngine('apply: ms-fhir-converter DFT samples with the demo release', (engine) => {
   async function setup(open2019: boolean) {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await loadDemo(store, SYSTEM);
     if (open2019) await savePeriods(store, monthlyPeriods('HRMC', '2019-11', 1, 'open'));
     const inbox = new Inbox({ repository: new InboxRepository(store), clock: CLOCK });

@@ -140,7 +140,7 @@ eachEngine('apply crash: SIGKILL of serve while the applier is busy, restart, dr
       `seed ${SEED}: apply batch ${batchSize}; SIGKILL ${kills.map((k) => `${k.delayMs} ms after ${k.afterApplied} outcomes`).join(', ')}`,
     );
 
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     // Two connections: on PostgreSQL, migrate holds one for its advisory lock and runs DDL on another.
     const reader: Store = await openStore(url, { poolMax: 2 });
     try {
@@ -239,7 +239,7 @@ eachEngine('apply crash: SIGKILL of serve while the applier is busy, restart, dr
 
       // --- the same books as a clean run ---------------------------------------------------------------
       const crashed = await snapshot(reader);
-      const clean = await cleanRun(await engine.freshUrl(), keys.keyFile);
+      const clean = await cleanRun(await engine.freshUrl({ migrated: true }), keys.keyFile);
       assert.equal(crashed.entries.length, clean.entries.length, 'as many journal entries as the clean run');
       assert.deepEqual(
         crashed.balances,

@@ -98,7 +98,7 @@ async function setUp(store: Store) {
 
 eachEngine('exception work-queue', (engine) => {
   test('a message failing for an unmapped item is fixed by a new release and replayed: applied once, books balanced', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox, applier, deps } = await setUp(store);
     await inbox.receive(unmapped('UNMAP1'), { name: 'or' });
     await inbox.receive(unmapped('FINE1', KNOWN_CODE), { name: 'or' });
@@ -195,7 +195,7 @@ eachEngine('exception work-queue', (engine) => {
   });
 
   test('replay of all of a reason code goes in arrival order, each on its own', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox, applier, deps } = await setUp(store);
     for (const id of ['A1', 'A2', 'A3']) await inbox.receive(unmapped(id), { name: 'or' });
     await inbox.receive(unmapped('B1', '9999992'), { name: 'or' });
@@ -219,7 +219,7 @@ eachEngine('exception work-queue', (engine) => {
   });
 
   test('an edit of a financial field waits for a second person; the raw message is never overwritten', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox, applier, deps } = await setUp(store);
     await inbox.receive(unmapped('EDIT1'), { name: 'or' });
     await applier.drain();
@@ -283,7 +283,7 @@ eachEngine('exception work-queue', (engine) => {
   });
 
   test('a rejected edit leaves the exception waiting; a non-financial edit replays at once', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox, applier, deps } = await setUp(store);
     await inbox.receive(unmapped('REJ1'), { name: 'or' });
     await applier.drain();
@@ -299,7 +299,7 @@ eachEngine('exception work-queue', (engine) => {
   });
 
   test('people act on exceptions: assign, comment, resolve, ignore with a reason, and stale views are refused', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox, applier } = await setUp(store);
     await inbox.receive(unmapped('P1'), { name: 'or' });
     await inbox.receive(unmapped('P2', '9999993'), { name: 'or' });
@@ -361,7 +361,7 @@ eachEngine('exception work-queue', (engine) => {
   });
 
   test('messages refused at the inbox become one exception per reason, interface and sender', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const { inbox } = await setUp(store);
     await inbox.receive(unmapped('DUP1'), { name: 'or' });
     const conflicting = Buffer.from(unmapped('DUP1').toString('latin1').replace('|2|||', '|7|||'), 'latin1');

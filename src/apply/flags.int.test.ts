@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { generateDemoHealthSystem, generateDftP03Batch } from '../demo/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate } from '../store/index.ts';
 import { loadMasterData } from '../store/master-data.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { asNumber } from '../store/values.ts';
@@ -25,8 +24,7 @@ function variant(message: string, controlId: string): Buffer {
 
 eachEngine('stock flags', (engine) => {
   test('running short of the same item again adds occurrences to its open exception instead of a new one', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const system = generateDemoHealthSystem({ seed: 42 });
     await loadMasterData(store, system);
     await setUpDemoBooks(store, system, AT);

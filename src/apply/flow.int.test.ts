@@ -130,7 +130,7 @@ eachEngine('apply flow: a generated demo day over MLLP, through the real runtime
         `the day has ${kind} traffic`,
       );
 
-    const { store, url } = await engine.freshStore();
+    const { store, url } = await engine.freshStore({ migrated: true });
     await loadDemo(store, SYSTEM);
     const config = loadConfig({
       env: {

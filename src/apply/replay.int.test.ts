@@ -5,7 +5,6 @@ import { Inbox } from '../inbox/index.ts';
 import { createRelease } from '../mapping/index.ts';
 import { netByEntity, trialBalance } from '../store/books-queries.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate } from '../store/index.ts';
 import { loadMasterData } from '../store/master-data.ts';
 import {
   activeReleaseId,
@@ -26,8 +25,7 @@ const AT = '2026-11-25T12:00:00.000Z';
 
 eachEngine('replay under a candidate release', (engine) => {
   test('reports exactly the lines one account mapping changes, nothing under the active release, and posts the difference', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const system = generateDemoHealthSystem({ seed: 42 });
     await loadMasterData(store, system);
     await setUpDemoBooks(store, system, new Date(AT));

@@ -50,7 +50,7 @@ const itemsTable = async (store: Store) =>
 
 eachEngine('master-data ownership', (engine) => {
   test('a non-owner item change is a stewardship exception; the owner applies; ownership set moves it', async (t) => {
-    const { store, url } = await engine.freshStore();
+    const { store, url } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
     const before = await itemsTable(store);

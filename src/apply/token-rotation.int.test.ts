@@ -70,7 +70,7 @@ test('a bare token key file is read as a ring of one key and kept by the first r
 
 eachEngine('token key rotation', (engine) => {
   test('an encounter started before a rotation still links the charges after it', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await loadDemo(store, SYSTEM);
     const file = join(dir, `${engine.dialect}.key`);
     writeFileSync(file, Buffer.alloc(32, 0x11), { mode: 0o600 });

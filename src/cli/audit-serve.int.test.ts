@@ -28,7 +28,7 @@ eachEngine('serve writes audit checkpoints', (engine) => {
   test('a checkpoint per interval when the head moved, verified by audit verify', async (t) => {
     const checkpoints = join(dir, `checkpoints-${engine.dialect}`);
     const env = {
-      CROSSWALK_DATABASE_URL: await engine.freshUrl(),
+      CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }),
       CROSSWALK_TOKEN_KEY_FILE: keys.keyFile,
       CROSSWALK_AUDIT_KEY_FILE: join(dir, `audit-${engine.dialect}.key`),
       CROSSWALK_AUDIT_CHECKPOINT_DIR: checkpoints,

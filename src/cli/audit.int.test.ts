@@ -55,7 +55,7 @@ eachEngine('crosswalk audit', (engine) => {
 
   before(async () => {
     env = {
-      CROSSWALK_DATABASE_URL: await engine.freshUrl(),
+      CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }),
       CROSSWALK_TOKEN_KEY_FILE: join(dir, 'token.key'),
       CROSSWALK_AUDIT_KEY_FILE: join(dir, 'audit.key'),
       CROSSWALK_AUDIT_CHECKPOINT_DIR: checkpoints,

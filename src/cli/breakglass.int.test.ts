@@ -20,7 +20,10 @@ const AT = '2026-11-01T09:00:00.000Z';
 
 eachEngine('crosswalk breakglass and sod report', (engine) => {
   test('open, refuse, list, review; the report gates on conflicts', async () => {
-    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl(), CROSSWALK_BREAKGLASS_MAX_MINUTES: '45' };
+    const env = {
+      CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }),
+      CROSSWALK_BREAKGLASS_MAX_MINUTES: '45',
+    };
     let tokens: Record<string, string> = {};
     // The person `--as` names runs the command with their own API token (rita, the auditor, by default).
     const run = (given: string[]) => {

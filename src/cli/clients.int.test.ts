@@ -29,7 +29,7 @@ eachEngine('crosswalk clients', (engine) => {
 
   test('register, list, a token from a real serve, disable', async (t) => {
     const env = {
-      CROSSWALK_DATABASE_URL: await engine.freshUrl(),
+      CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }),
       CROSSWALK_TOKEN_KEY_FILE: keys.keyFile,
       CROSSWALK_PUBLIC_URL: PUBLIC,
     };

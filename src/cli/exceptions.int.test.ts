@@ -38,7 +38,7 @@ eachEngine('crosswalk exceptions and verify', (engine) => {
   test('the demo day queue: list, show, assign, replay, correct with a second person, ignore, verify', {
     timeout: 300_000,
   }, async () => {
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const env = { CROSSWALK_DATABASE_URL: url, CROSSWALK_TOKEN_KEY_FILE: keys.keyFile };
     await demoDay(env);
     const cli = authedCli(() => env);

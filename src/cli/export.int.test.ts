@@ -59,7 +59,7 @@ interface TotalsJson {
 
 eachEngine('crosswalk export journal', (engine) => {
   const setUp = async () => {
-    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
+    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }) };
     const dir = await mkdtemp(join(tmpdir(), 'crosswalk-export-'));
     const cli = authedCli(() => env);
     const ok = async (args: string[]) => {

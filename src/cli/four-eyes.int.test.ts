@@ -32,7 +32,7 @@ interface TrialBalance {
 
 eachEngine('crosswalk four-eyes postings', (engine) => {
   test('manual journal and inventory adjustment: prepare, self-approval refused, approved by another, posted', async (t) => {
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const env = { CROSSWALK_DATABASE_URL: url };
     const dir = mkdtempSync(join(tmpdir(), 'cw-four-eyes-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

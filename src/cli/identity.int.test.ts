@@ -14,7 +14,7 @@ after(killChildren);
 
 eachEngine('crosswalk users, roles and tokens', (engine) => {
   test('first administrator, tokens, grants and their rules', async () => {
-    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
+    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }) };
     const cli = (args: string[], token?: string, input?: string) =>
       runCli(args, { ...env, ...(token ? { CROSSWALK_TOKEN: token } : {}) }, 60_000, input);
     assert.equal((await cli(['migrate'])).code, 0);

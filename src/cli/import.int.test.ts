@@ -79,7 +79,7 @@ async function files(dir: string): Promise<void> {
 
 eachEngine('crosswalk import', (engine) => {
   test('NDJSON, Bundles and single resources load once, with a summary; a re-run changes nothing', async () => {
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const env = { CROSSWALK_DATABASE_URL: url };
     const cli = authedCli(() => env);
     const dir = await mkdtemp(join(tmpdir(), 'cw-import-'));

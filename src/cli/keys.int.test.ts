@@ -26,7 +26,7 @@ const RAW = Buffer.from(
 eachEngine('crosswalk keys', (engine) => {
   test('rotate and reencrypt keep messages show --raw byte-identical', async () => {
     const ring = join(dir, `${engine.dialect}-ring.json`);
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const store = engine.reopen(url, { rawCipher: RawCipher.fromFile(ring) });
     await migrate(store);
     const [stored] = await new InboxRepository(store).storeBatch([

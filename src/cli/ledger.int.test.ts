@@ -42,7 +42,7 @@ after(killChildren);
 
 eachEngine('crosswalk ledger', (engine) => {
   const setUp = async () => {
-    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
+    const env = { CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }) };
     const cli = authedCli(() => env);
     const ok = async (args: string[]) => {
       const r = await cli(args);

@@ -16,7 +16,7 @@ after(killChildren);
 
 eachEngine('crosswalk outbox and /api/outbox', (engine) => {
   test('list, show, pause, resume, and refusals', async () => {
-    const { store, url } = await engine.freshStore();
+    const { store, url } = await engine.freshStore({ migrated: true });
     await demoBooks(store);
     await applyUsage(store, { keys: ['or'], perKey: 2, batchSize: 2 });
 

@@ -24,7 +24,7 @@ eachEngine('crosswalk publish', (engine) => {
   after(() => keys.remove());
 
   test('publish through the real binary to a real MLLP peer; a FHIR inbox row is processed and shown as JSON', async (t) => {
-    const { store, url } = await engine.freshStore();
+    const { store, url } = await engine.freshStore({ migrated: true });
     await demoBooks(store);
     const ehrClient = await registerTestClient(store, { clientId: 'ehr-fhir', scopes: 'system/*.write' });
     await store.close();

@@ -84,7 +84,7 @@ eachEngine('crosswalk release', (engine) => {
     );
 
   before(async () => {
-    url = await engine.freshUrl();
+    url = await engine.freshUrl({ migrated: true });
     env = { CROSSWALK_DATABASE_URL: url };
     await ok(['demo', '--no-serve']);
     people = await peopleAt(url, ['ann', 'bob', 'carol', 'dave', 'reader']);

@@ -59,7 +59,7 @@ eachEngine('crosswalk replay', (engine) => {
 
   before(async () => {
     env = {
-      CROSSWALK_DATABASE_URL: await engine.freshUrl(),
+      CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }),
       CROSSWALK_TOKEN_KEY_FILE: join(dir, 'token.key'),
     };
     await demoDay(env);

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import { parseMessage } from '../hl7v2/index.ts';
 import { Inbox, startMllpIngest } from '../inbox/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { runsByAckRequest } from './commands/send.ts';
 import { sendExpectingNoAck } from './sender.ts';
@@ -32,8 +31,7 @@ test('runs keep file order and separate messages that ask for no commit ACK', ()
 
 eachEngine('sending messages that ask for no ACK', (engine) => {
   test('NE is stored and answered with silence; ER still gets the error reply', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const repository = new InboxRepository(store);
     const ingest = await startMllpIngest({
       inbox: new Inbox({ repository }),

@@ -35,7 +35,7 @@ eachEngine('crosswalk send → serve → messages', (engine) => {
   const dir = mkdtempSync(join(tmpdir(), 'cw-send-'));
 
   before(async () => {
-    env = { CROSSWALK_DATABASE_URL: await engine.freshUrl() };
+    env = { CROSSWALK_DATABASE_URL: await engine.freshUrl({ migrated: true }) };
     server = await startServe(env);
     to = `${server.mllpHost}:${server.mllpPort}`;
   });

@@ -52,7 +52,7 @@ eachEngine('fault: named crash points', (engine) => {
     open.push(slot);
     // The crash point arms the first process only (the demo books leave it nothing to pass before the
     // test's traffic); the restart after the crash runs without it.
-    const hub = await startHub(await engine.freshUrl(), erp, {
+    const hub = await startHub(await engine.freshUrl({ migrated: true }), erp, {
       honours,
       env,
       firstStart: { CROSSWALK_CRASH_AT: crashAt },

@@ -64,7 +64,7 @@ eachEngine('fault: the database restarted mid-stream', (engine) => {
 
   test(`${N} messages through three database outages`, { timeout: 300_000 }, async (t) => {
     erp = await startFakeErp({ honoursIdempotencyKey: true });
-    hub = await startHub(await engine.freshUrl(), erp, {
+    hub = await startHub(await engine.freshUrl({ migrated: true }), erp, {
       honours: true,
       env: { CROSSWALK_APPLY_BATCH_SIZE: '25' },
     });

@@ -54,7 +54,7 @@ eachEngine('fault: duplicates from new connections and after restarts', (engine)
     );
 
     erp = await startFakeErp({ honoursIdempotencyKey: true });
-    hub = await startHub(await engine.freshUrl(), erp, { honours: true });
+    hub = await startHub(await engine.freshUrl({ migrated: true }), erp, { honours: true });
     const h = hub;
     const messages = traffic(N, 'D');
     const copiesOf = (wave: number[]) => wave.map((i) => messages[i]!);

@@ -45,7 +45,7 @@ eachEngine('fault: the ERP down, failing, throttling, slow, refusing', (engine) 
     timeout: 300_000,
   }, async (t) => {
     erp = await startFakeErp({ honoursIdempotencyKey: true });
-    hub = await startHub(await engine.freshUrl(), erp, {
+    hub = await startHub(await engine.freshUrl({ migrated: true }), erp, {
       honours: true,
       erpTimeoutMs: 800,
       env: { CROSSWALK_APPLY_BATCH_SIZE: '10' },

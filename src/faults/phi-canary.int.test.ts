@@ -86,7 +86,7 @@ eachEngine('PHI canary', (engine) => {
   test('no canary value reaches the ERP, files, logs, metrics, exports or exceptions', async () => {
     erp = await startFakeErp({ honoursIdempotencyKey: true });
     const journals = join(dir, 'journals');
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     hub = await startHub(url, erp, {
       honours: true,
       env: {

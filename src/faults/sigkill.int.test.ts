@@ -62,7 +62,7 @@ eachEngine('fault: SIGKILL of the hub at random points of a long send', (engine)
     );
 
     erp = await startFakeErp({ honoursIdempotencyKey: true });
-    hub = await startHub(await engine.freshUrl(), erp, { honours: true });
+    hub = await startHub(await engine.freshUrl({ migrated: true }), erp, { honours: true });
     const h = hub;
     const messages = traffic(MESSAGES, 'K');
     const acked = new Uint8Array(MESSAGES);

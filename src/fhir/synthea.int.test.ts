@@ -91,7 +91,7 @@ eachEngine('Synthea through /fhir and the apply stage', (engine) => {
   test('supply-usage events per patient equal supplies.csv', {
     skip: !present && 'shared/data absent',
   }, async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const system = generateDemoHealthSystem();
     await loadDemo(store, system);
     const hospital = readJson('hospitalInformation1663383190872.json');

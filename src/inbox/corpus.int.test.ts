@@ -14,7 +14,7 @@ import { parseMessage } from '../hl7v2/index.ts';
 import { frame, MllpClient } from '../mllp/index.ts';
 import { RawMllpPeer, until, within } from '../mllp/test-peer.ts';
 import { InboxRepository, openRaw } from '../store/inbox-repository.ts';
-import { asNumber, migrate } from '../store/index.ts';
+import { asNumber } from '../store/index.ts';
 import { type EngineUnderTest, eachEngine } from '../store/test-engines.ts';
 import { Inbox, type InterfaceSettings } from './inbox.ts';
 import { startMllpIngest } from './mllp-ingest.ts';
@@ -79,8 +79,7 @@ const SENTINEL = Buffer.from(
 );
 
 async function ingestOn(engine: EngineUnderTest, settings: InterfaceSettings) {
-  const { store } = await engine.freshStore();
-  await migrate(store);
+  const { store } = await engine.freshStore({ migrated: true });
   const repository = new InboxRepository(store);
   const ingest = await startMllpIngest({
     inbox: new Inbox({ repository }),

@@ -32,7 +32,7 @@ eachEngine('crash: SIGKILL of serve mid-send, restart, resend', (engine) => {
     timeout: 180_000,
   }, async (t) => {
     assert.equal(new Set(CONTROL_IDS).size, TOTAL, 'the generated control ids are unique');
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const env = { CROSSWALK_DATABASE_URL: url };
     const random = new Random(SEED).fork(`crash-${engine.dialect}`);
     // Kill points: the first after at least 1,000 ACKs, then one in each later stretch, so that every

@@ -19,7 +19,7 @@ import { parseMessage } from '../hl7v2/index.ts';
 import { CR, FS, frame, MllpClient, VT } from '../mllp/index.ts';
 import { RawMllpPeer, until } from '../mllp/test-peer.ts';
 import { InboxRepository, openRaw } from '../store/inbox-repository.ts';
-import { asNumber, migrate } from '../store/index.ts';
+import { asNumber } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Inbox } from './inbox.ts';
 import { startMllpIngest } from './mllp-ingest.ts';
@@ -128,8 +128,7 @@ eachEngine('inbox over MLLP: fuzzed byte streams', (engine) => {
   test(`${CONNECTIONS}×${CASES_PER_CONNECTION} mutated messages: one reply per frame, nothing breaks, a clean message is accepted after`, {
     timeout: 120_000,
   }, async (t) => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const repository = new InboxRepository(store);
     const ingest = await startMllpIngest({
       inbox: new Inbox({ repository }),

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseMessage } from '../hl7v2/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Inbox, type InboxOutcome } from './inbox.ts';
 
@@ -23,8 +22,7 @@ const ackOf = (b: Buffer | null) => (b ? parseMessage(b) : null);
 
 eachEngine('inbox', (engine) => {
   async function setup() {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const repository = new InboxRepository(store);
     const seen: InboxOutcome[] = [];
     const inbox = new Inbox({

@@ -8,7 +8,6 @@ import { test } from 'node:test';
 import { parseMessage } from '../hl7v2/index.ts';
 import { MllpClient } from '../mllp/index.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
-import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Inbox, type InterfaceSettings } from './inbox.ts';
 import { startMllpIngest } from './mllp-ingest.ts';
@@ -27,8 +26,7 @@ const CASES = [
 
 eachEngine('inbox over MLLP: refusals follow the interface ACK mode', (engine) => {
   async function replies(settings: InterfaceSettings) {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const repository = new InboxRepository(store);
     const ingest = await startMllpIngest({
       inbox: new Inbox({ repository }),

@@ -61,7 +61,7 @@ interface Rig {
 }
 
 async function rig(engine: EngineUnderTest, honours: boolean, perKey = 6): Promise<Rig> {
-  const { store } = await engine.freshStore();
+  const { store } = await engine.freshStore({ migrated: true });
   await demoBooks(store);
   await store.transaction((tx) =>
     syncDestinations(

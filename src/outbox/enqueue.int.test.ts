@@ -15,7 +15,7 @@ import { appliedEntryIds, applyUsage, count, demoBooks } from './testing.ts';
 
 eachEngine('outbox enqueue from the apply stage', (engine) => {
   test('each apply batch writes one balanced journal-batch document per entity, and nothing twice', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await demoBooks(store);
     await applyUsage(store, { keys: ['or', 'cath'], perKey: 12, batchSize: 5 });
 
@@ -86,7 +86,7 @@ eachEngine('outbox enqueue from the apply stage', (engine) => {
   });
 
   test('documents go to every enabled destination that takes their kind, and to no other', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await demoBooks(store);
     const at = '2026-11-25T12:00:00.000Z';
     await store.transaction((tx) =>

@@ -41,7 +41,7 @@ eachEngine('hledger connector', (engine) => {
       t.skip('hledger is not installed: apt-get update && apt-get install -y hledger');
       return;
     }
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const dir = await mkdtemp(join(tmpdir(), 'cw-hledger-'));
     try {
       await demoBooks(store);

@@ -14,7 +14,7 @@ import { AT, applyUsage, demoBooks } from './testing.ts';
 
 eachEngine('late events after a period closed', (engine) => {
   test('post to the next open period, flagged for the controller, and reach the outbox marked late', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await demoBooks(store);
     await applyUsage(store, { keys: ['or'], perKey: 3, batchSize: 3 });
     const onTime = await store.query(

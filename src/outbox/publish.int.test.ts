@@ -102,7 +102,7 @@ async function drain(d: Deliverer, store: Store, dest: string): Promise<void> {
 
 eachEngine('publishing the item master to the EHR', (engine) => {
   test('over MLLP: each MFN^M16 reads back, through the project parser and MFN interpreter, as the demo items', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
     const peer = await mllpPeer('AA');
@@ -171,7 +171,7 @@ eachEngine('publishing the item master to the EHR', (engine) => {
   });
 
   test('over MLLP: an AE answer is an exception with the ERR evidence, and nothing is resent', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
     const peer = await mllpPeer('AE');
@@ -212,7 +212,7 @@ eachEngine('publishing the item master to the EHR', (engine) => {
   });
 
   test('over MLLP: no listener is a retry; no answer after sending is quarantined (no MSH-10 dedupe)', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
     const silent = createMllpListener({ port: 0, onMessage: () => new Promise<null>(() => {}) });
@@ -257,10 +257,10 @@ eachEngine('publishing the item master to the EHR', (engine) => {
   });
 
   test('over FHIR: DeviceDefinition and ChargeItemDefinition read back from Crosswalk’s own /fhir', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
-    const ehr = (await engine.freshStore()).store;
+    const ehr = (await engine.freshStore({ migrated: true })).store;
     t.after(() => ehr.close());
     await migrate(ehr);
     const app = await buildApp({
@@ -352,7 +352,7 @@ eachEngine('publishing the item master to the EHR', (engine) => {
   });
 
   test('an MFN^M16 through the inbox and apply stage queues an item-master document with its effects', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
     await demoBooks(store);
     const c = mllpConnector({

@@ -14,7 +14,7 @@ import { ACTIONS, type Action, hashPassword, MATRIX, ROLES, type Role } from '..
 import { createLogger, Metrics } from '../observe/index.ts';
 import { readAuditChain } from '../store/audit-repository.ts';
 import { disableUser, revokeToken } from '../store/identity-repository.ts';
-import { migrate, type Store } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { userWithToken } from '../store/test-identities.ts';
 import { buildApp } from './app.ts';
@@ -57,8 +57,7 @@ const refusals = async (store: Store) =>
 
 eachEngine('the authorisation matrix, enforced', (engine) => {
   test('every action × every role: observed equals the matrix', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await buildApp({
       store,
       logger: createLogger('silent'),
@@ -114,8 +113,7 @@ eachEngine('the authorisation matrix, enforced', (engine) => {
   });
 
   test('credentials that must fail do, each refusal audited without the secret', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await buildApp({
       store,
       logger: createLogger('silent'),
@@ -187,8 +185,7 @@ eachEngine('the authorisation matrix, enforced', (engine) => {
   });
 
   test('scope: a controller of entity:HRMC cannot close WCCH; conflicting grants refuse business actions', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const hrmc = await userWithToken(store, 'carl', [{ role: 'controller', scope: 'entity:HRMC' }]);
     assert.equal((await gateAllows(store, hrmc.token, 'ledger.close', { entity: 'HRMC' })).allowed, true);
     const wcch = await gateAllows(store, hrmc.token, 'ledger.close', { entity: 'WCCH' });
@@ -226,8 +223,7 @@ eachEngine('the authorisation matrix, enforced', (engine) => {
   });
 
   test('sessions: sign in, use the cookie, sign out; failures audited; a route without an action stops startup', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     await userWithToken(store, 'ada', ['auditor'], { password: 'a long passphrase' });
     const app = await buildApp({
       store,

@@ -73,8 +73,7 @@ eachEngine('HTTP shell', (engine) => {
 
 eachEngine('messages API', (engine) => {
   test('lists messages, shows one as a tree with positions, and answers bad ids with a coded 4xx', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const inbox = new Inbox({ repository: new InboxRepository(store) });
     const raw = Buffer.from(
       'MSH|^~\\&|EPIC|HRMC|||20261124||DFT^P03|API1|P|2.5\rFT1|1|||||SU|S-1^Gauze||""|2\r',

@@ -50,7 +50,7 @@ const silent = createLogger(
 
 eachEngine('/api/exceptions', (engine) => {
   test('list, act, fix and replay, correct with a second person, refuse bad input', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await loadDemo(store, SYSTEM);
     const inbox = new Inbox({ repository: new InboxRepository(store), clock: () => AT });
     await inbox.receive(unmapped('API1', '9999991'), { name: 'or' });

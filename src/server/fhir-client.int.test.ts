@@ -10,7 +10,6 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { Client } from 'fhir-kit-client';
 import { createLogger, Metrics } from '../observe/index.ts';
-import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { buildApp } from './app.ts';
 import { registerTestClient, testAssertion, tokenForm } from './smart-testing.ts';
@@ -31,8 +30,7 @@ async function failure(p: Promise<unknown>): Promise<{ status: number; data: Jso
 
 eachEngine('/fhir with fhir-kit-client', (engine) => {
   test('a real FHIR client creates, reads, updates, searches, pages and transacts', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await buildApp({
       store,
       logger: createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() })),

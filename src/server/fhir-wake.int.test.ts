@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger, Metrics } from '../observe/index.ts';
-import { migrate } from '../store/index.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { userWithToken } from '../store/test-identities.ts';
 import { buildApp } from './app.ts';
@@ -14,9 +13,8 @@ import { authorizedFhir } from './smart-testing.ts';
 
 eachEngine('FHIR writes wake the apply stage', (engine) => {
   test('onStored after a stored write, not after a read; the inbox row shows as JSON', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     t.after(() => store.close());
-    await migrate(store);
     let woken = 0;
     const app = await buildApp({
       store,

@@ -69,7 +69,7 @@ eachEngine('/fhir', (engine) => {
   test('spec examples of the served types are accepted and read back equal; the others are refused', {
     skip: !haveExamples && 'shared/data absent',
   }, async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await fhirApp(store);
     try {
       let accepted = 0;
@@ -132,7 +132,7 @@ eachEngine('/fhir', (engine) => {
   });
 
   test('search: identifier, patient, date, _lastUpdated, paging with next links', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await fhirApp(store);
     try {
       for (let i = 0; i < 7; i++) {
@@ -188,7 +188,7 @@ eachEngine('/fhir', (engine) => {
   });
 
   test('transaction Bundles: urn:uuid and conditional references, idempotent creates, conflicts, all or nothing', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await fhirApp(store);
     try {
       const org = {
@@ -337,7 +337,7 @@ eachEngine('/fhir', (engine) => {
   });
 
   test('errors are OperationOutcomes with the right status', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await fhirApp(store);
     try {
       assertOutcome(await app.inject('/fhir/Claim/1'), 404, 'CW_ERR_FHIR_UNSUPPORTED_TYPE');

@@ -48,7 +48,7 @@ eachEngine('configured MLLP interfaces', (engine) => {
   test('each interface listens on its port, labels what it receives, and TLS ones refuse strangers', async (t) => {
     if (!hasOpenssl) return t.skip('openssl is not installed; cannot make test certificates');
     const pki = await makePki(t);
-    const url = await engine.freshUrl();
+    const url = await engine.freshUrl({ migrated: true });
     const [plainPort, tlsPort] = [await freePort(), await freePort()];
     const interfaces = [
       { name: 'adt-feed', port: plainPort, orderingKey: 'adt', ackMode: 'original' },

@@ -87,7 +87,7 @@ const delivery = {
 
 eachEngine('SMART Backend Services', (engine) => {
   test('discovery and metadata are public and name the token endpoint; /fhir refuses without a token', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const conf = await app.inject('/fhir/.well-known/smart-configuration');
@@ -129,7 +129,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('each malformed, forged, misaddressed, stale or replayed assertion is refused with its own code and audited', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const client = await registerTestClient(store, { clientId: 'erp-sync', scopes: 'system/*.read' });
@@ -244,7 +244,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('two requests racing with one assertion: exactly one token', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const client = await registerTestClient(store, { alg: 'RS384' });
@@ -266,7 +266,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('scopes decide what a token reads and writes; expired and disabled tokens are refused', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const client = await registerTestClient(store, {
@@ -369,7 +369,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('a client acting with a role outside the FHIR actions gets a token but no access', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const client: TestClient = await registerTestClient(store, { clientId: 'odd', roles: ['auditor'] });
@@ -383,7 +383,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('another bearer credential (a user API token, resolved elsewhere) is held to the matrix', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const user = (subject: string, role: Role, actions: Action[] | null): Principal => ({
       kind: 'user',
       subject,
@@ -427,7 +427,7 @@ eachEngine('SMART Backend Services', (engine) => {
   });
 
   test('a real API token of a person works on /fhir by default, held to the matrix and its action list', async (t) => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     const app = await smartApp(store);
     t.after(() => app.close());
     const eng = await userWithToken(store, 'ivy', ['integration_engineer']);

@@ -43,7 +43,7 @@ const refused = (re: RegExp) => (e: unknown) => re.test(String((e as Error).mess
 
 eachEngine('the database keeps the books honest', (engine) => {
   test('a balanced entry posts; an unbalanced one, a late line, an orphan line or a closed period are refused', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await seed(store);
     await store.transaction(async (tx) => {
       await line(tx, 'je1', 1, 'debit', 9_007_199_254_740_993n);
@@ -97,7 +97,7 @@ eachEngine('the database keeps the books honest', (engine) => {
   });
 
   test('entries posted many to a statement are checked each: one bad entry refuses the statement whole', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await seed(store);
     const headers = (ids: string[], credit: (id: string) => bigint) =>
       store.transaction(async (tx) => {
@@ -123,7 +123,7 @@ eachEngine('the database keeps the books honest', (engine) => {
   });
 
   test('posted entries, lines, events and movements cannot be updated or deleted', async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await seed(store);
     await store.transaction(async (tx) => {
       await line(tx, 'je1', 1, 'debit', 10n);

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type InboundRejection, InboxRepository } from './inbox-repository.ts';
-import { migrate } from './migrate.ts';
 import { eachEngine } from './test-engines.ts';
 import { asNumber } from './values.ts';
 
@@ -27,8 +26,7 @@ const refusal = (i: number, sender: string): InboundRejection => ({
 
 eachEngine('refusals as exceptions', (engine) => {
   test('concurrent refusals of one sender: one exception counting all, none lost', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const repo = new InboxRepository(store);
     const n = 10;
     const results = await Promise.allSettled([

@@ -18,7 +18,6 @@ import {
   resolveToken,
   revokeToken,
 } from './identity-repository.ts';
-import { migrate } from './migrate.ts';
 import { eachEngine } from './test-engines.ts';
 
 const T0 = new Date('2026-11-25T10:00:00.000Z');
@@ -26,8 +25,7 @@ const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 eachEngine('identity repository', (engine) => {
   test('users, append-only grants with ends and expiry, tokens and sessions', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const iso = T0.toISOString();
     await store.transaction(async (tx) => {
       await createUser(tx, {

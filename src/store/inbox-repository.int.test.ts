@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { type InboundCandidate, InboxRepository } from './inbox-repository.ts';
-import { migrate } from './migrate.ts';
 import { eachEngine } from './test-engines.ts';
 
 function candidate(controlId: string, body = `body-${controlId}`, sender = 'EHR|HOSP'): InboundCandidate {
@@ -23,8 +22,7 @@ function candidate(controlId: string, body = `body-${controlId}`, sender = 'EHR|
 
 eachEngine('inbox repository', (engine) => {
   test('stores a batch in arrival order; a resend gets the stored ACK; different content is a conflict', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const inbox = new InboxRepository(store);
     const first = await inbox.storeBatch([candidate('1'), candidate('2'), candidate('3')]);
     assert.deepEqual(
@@ -56,8 +54,7 @@ eachEngine('inbox repository', (engine) => {
   });
 
   test('the same control id from another sender is another message', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const inbox = new InboxRepository(store);
     const out = await inbox.storeBatch([candidate('1', 'a', 'EHR|A'), candidate('1', 'b', 'EHR|B')]);
     assert.deepEqual(
@@ -67,8 +64,7 @@ eachEngine('inbox repository', (engine) => {
   });
 
   test('rejections are kept with their reason and evidence', async () => {
-    const { store } = await engine.freshStore();
-    await migrate(store);
+    const { store } = await engine.freshStore({ migrated: true });
     const inbox = new InboxRepository(store);
     const c = candidate('9');
     await inbox.recordRejections([

@@ -7,7 +7,6 @@ import { after, test } from 'node:test';
 import { loadKeyRing, rotateKeyRing } from '../config/key-ring.ts';
 import { CrosswalkError } from '../errors/index.ts';
 import { type InboundCandidate, InboxRepository } from './inbox-repository.ts';
-import { migrate } from './migrate.ts';
 import type { Store } from './port.ts';
 import { RawCipher } from './raw-cipher.ts';
 import { reencryptRawBodies } from './reencrypt.ts';
@@ -69,8 +68,7 @@ async function refusal(p: Promise<unknown>): Promise<string> {
 eachEngine('raw bodies sealed at rest', (engine) => {
   test('the database holds no plaintext; the repository gives the bytes back exactly', async () => {
     const ring = freshRing();
-    const { store, url } = await engine.freshStore({ rawCipher: RawCipher.fromFile(ring) });
-    await migrate(store);
+    const { store, url } = await engine.freshStore({ rawCipher: RawCipher.fromFile(ring), migrated: true });
     const [id] = await storedIds(store, '1');
     const column = await rawColumn(store, id!);
     assert.equal(column.keyId, 'k1');
@@ -93,8 +91,7 @@ eachEngine('raw bodies sealed at rest', (engine) => {
   });
 
   test('an altered or moved ciphertext is refused with a clear error, and verify reports it', async () => {
-    const { store } = await engine.freshStore({ rawCipher: RawCipher.fromFile(freshRing()) });
-    await migrate(store);
+    const { store } = await engine.freshStore({ rawCipher: RawCipher.fromFile(freshRing()), migrated: true });
     const [a, b, c] = await storedIds(store, '1', '2', '3');
     const inbox = new InboxRepository(store);
     const tampered = Buffer.from((await rawColumn(store, a!)).raw);
@@ -124,8 +121,10 @@ eachEngine('raw bodies sealed at rest', (engine) => {
   });
 
   test('a ring without the key is refused by name; a row from before encryption reads as it is', async () => {
-    const { store, url } = await engine.freshStore({ rawCipher: RawCipher.fromFile(freshRing()) });
-    await migrate(store);
+    const { store, url } = await engine.freshStore({
+      rawCipher: RawCipher.fromFile(freshRing()),
+      migrated: true,
+    });
     const [id] = await storedIds(store, '1');
     const other = engine.reopen(url, {
       rawCipher: new RawCipher({ current: 'k9', keys: new Map([['k9', Buffer.alloc(32, 7)]]) }),
@@ -145,8 +144,7 @@ eachEngine('raw bodies sealed at rest', (engine) => {
 
   test('rotation: new writes use the new key, old rows stay readable, reencrypt moves them', async () => {
     const ring = freshRing();
-    const { store, url } = await engine.freshStore({ rawCipher: RawCipher.fromFile(ring) });
-    await migrate(store);
+    const { store, url } = await engine.freshStore({ rawCipher: RawCipher.fromFile(ring), migrated: true });
     const [old1, old2] = await storedIds(store, '1', '2');
     assert.equal(rotateKeyRing(ring, 'CROSSWALK_RAW_KEY_RING_FILE'), 'k2');
     assert.deepEqual([...loadKeyRing(ring, 'x').keys.keys()], ['k1', 'k2']);

@@ -53,7 +53,7 @@ const invariants = (vs: readonly Violation[]) => [...new Set(vs.map((v) => v.inv
 
 eachEngine('invariant checker', (engine) => {
   const fresh = async () => {
-    const { store } = await engine.freshStore();
+    const { store } = await engine.freshStore({ migrated: true });
     await appliedDay(store);
     assert.deepEqual(summary(await verifyInvariants(store)), [], 'the applied day is clean');
     return store;
