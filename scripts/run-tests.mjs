@@ -26,6 +26,10 @@ let files = walk('src', []).sort();
 if (onlyUnit) files = files.filter((f) => !f.endsWith('.int.test.ts'));
 if (onlyInt) files = files.filter((f) => f.endsWith('.int.test.ts'));
 if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+// Files start in this order, two at a time: the integration tests (up to minutes each) first, so that
+// the many short unit files fill in at the end instead of one long file running on alone.
+const isInt = (f) => f.endsWith('.int.test.ts');
+files = [...files.filter(isInt), ...files.filter((f) => !isInt(f))];
 if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
