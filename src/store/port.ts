@@ -36,6 +36,11 @@ export interface SqlExecutor {
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ rowsAffected: number }>;
   /** Runs statements separated by semicolons, with no parameters (DDL, migrations). */
   executeScript(sql: string): Promise<void>;
+  /**
+   * PostgreSQL only: each column of `table` with its SQL type (empty when there is no such table), read
+   * from the catalog once per store, so bulk inserts can bind one typed array per column.
+   */
+  columnTypes?(table: string): Promise<ReadonlyMap<string, string>>;
 }
 
 export interface Store extends SqlExecutor, MigrationLockable {

@@ -70,11 +70,42 @@ export interface PostgresOptions {
   readonly rawCipher?: RawCipher;
 }
 
+/**
+ * Column types per table, read from the catalog on first use and kept for the store's life: bulk inserts
+ * bind one typed array per column (`bulk.ts`). Any script (migrations are scripts) may change a table,
+ * so running one forgets them all.
+ */
+class ColumnTypes {
+  private readonly tables = new Map<string, Promise<ReadonlyMap<string, string>>>();
+
+  get(table: string, db: SqlExecutor): Promise<ReadonlyMap<string, string>> {
+    let types = this.tables.get(table);
+    if (types === undefined) {
+      types = db
+        .query<{ attname: string; type: string }>(
+          `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+           WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped`,
+          [table],
+        )
+        .then((rows) => new Map(rows.map((r) => [r.attname, r.type])));
+      this.tables.set(table, types);
+      // A failed read (a transaction already aborted, say) is not remembered.
+      types.catch(() => this.tables.delete(table));
+    }
+    return types;
+  }
+
+  forget(): void {
+    this.tables.clear();
+  }
+}
+
 class ClientExecutor implements SqlExecutor {
   readonly capabilities = CAPABILITIES;
   constructor(
     private readonly client: pg.PoolClient,
     readonly rawCipher: RawCipher,
+    private readonly types: ColumnTypes,
   ) {}
   async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return (await this.client.query(toPg(sql), bind(params))).rows as T[];
@@ -83,7 +114,11 @@ class ClientExecutor implements SqlExecutor {
     return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
   }
   async executeScript(sql: string): Promise<void> {
+    this.types.forget();
     await this.client.query(sql);
+  }
+  columnTypes(table: string): Promise<ReadonlyMap<string, string>> {
+    return this.types.get(table, this);
   }
 }
 
@@ -96,6 +131,7 @@ export class PostgresStore implements Store {
   readonly target: string;
   readonly rawCipher: RawCipher;
   private readonly pool: pg.Pool;
+  private readonly types = new ColumnTypes();
 
   constructor(url: string, options: PostgresOptions = {}) {
     this.target = options.display ?? 'postgres';
@@ -138,11 +174,16 @@ export class PostgresStore implements Store {
   }
 
   async executeScript(sql: string): Promise<void> {
+    this.types.forget();
     try {
       await this.pool.query(sql);
     } catch (e) {
       throw this.wrap(e);
     }
+  }
+
+  columnTypes(table: string): Promise<ReadonlyMap<string, string>> {
+    return this.types.get(table, this);
   }
 
   /** Holds one connection for `fn`; used for advisory locks that belong to a session. */
@@ -154,7 +195,7 @@ export class PostgresStore implements Store {
       throw unreachable(this.target, e);
     }
     try {
-      return await fn(new ClientExecutor(client, this.rawCipher));
+      return await fn(new ClientExecutor(client, this.rawCipher, this.types));
     } finally {
       client.release();
     }
@@ -170,7 +211,7 @@ export class PostgresStore implements Store {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new ClientExecutor(client, this.rawCipher));
+      const result = await fn(new ClientExecutor(client, this.rawCipher, this.types));
       await client.query('COMMIT');
       return result;
     } catch (e) {

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { arrayLiteral, insertRows } from './bulk.ts';
+import { ddlTypes } from './ddl.ts';
+import type { Store } from './port.ts';
+import { eachEngine } from './test-engines.ts';
+import { asBigInt, asBool, asBytes, asNumber } from './values.ts';
+
+// Texts an array literal must carry unchanged (PostgreSQL binds one array per column).
+const AWKWARD = [
+  'plain',
+  '',
+  ' padded ',
+  'say "hi"',
+  'back\\slash \\\\ two',
+  'ends with \\',
+  '\\x41 looks like bytea',
+  'NULL',
+  'null',
+  '{a,b}',
+  'comma, brace } and { quote "',
+  'tab\there, line\nbreak, bell\u0007, nul-free',
+  'json {"a":"b\\"c","d":"\\n"}',
+  'ünïcödé – 💉',
+];
+
+async function probe(store: Store): Promise<void> {
+  const t = ddlTypes(store.capabilities.dialect);
+  await store.executeScript(`CREATE TABLE bulk_probe (
+    id ${t.int} PRIMARY KEY,
+    label ${t.text},
+    amount ${t.bigint} NOT NULL,
+    flag ${t.bool},
+    body ${t.bytes},
+    doc ${t.json},
+    note ${t.text} DEFAULT 'default note'
+  )`);
+}
+
+eachEngine('bulk inserts', (engine) => {
+  test('every value comes back as written, whatever its characters, NULLs included', async () => {
+    const { store } = await engine.freshStore();
+    await probe(store);
+    const rows = AWKWARD.map((label, i) => ({
+      id: i + 1,
+      label: i % 5 === 4 ? null : label,
+      amount: 9_007_199_254_740_993n * (i % 2 === 0 ? 1n : -1n),
+      flag: i % 3 === 0,
+      body: i % 4 === 0 ? null : Buffer.from([0, 92, 34, 255, i]),
+      doc: JSON.stringify({ label, n: i }),
+    }));
+    await store.transaction((tx) => insertRows(tx, 'bulk_probe', rows));
+    const back = await store.query('SELECT * FROM bulk_probe ORDER BY id');
+    assert.equal(back.length, rows.length);
+    for (const [i, r] of rows.entries()) {
+      const b = back[i]!;
+      assert.equal(asNumber(b['id']), r.id);
+      assert.equal(b['label'], r.label, `label ${JSON.stringify(r.label)}`);
+      assert.equal(asBigInt(b['amount']), r.amount);
+      assert.equal(asBool(b['flag']), r.flag);
+      assert.deepEqual(b['body'] === null ? null : asBytes(b['body']), r.body);
+      const doc = typeof b['doc'] === 'string' ? JSON.parse(b['doc']) : b['doc'];
+      assert.deepEqual(doc, JSON.parse(r.doc));
+      assert.equal(b['note'], 'default note', 'a column not written keeps its default');
+    }
+  });
+
+  test('a suffix applies to the whole set (ON CONFLICT), and a bad row refuses the statement whole', async () => {
+    const { store } = await engine.freshStore();
+    await probe(store);
+    await insertRows(store, 'bulk_probe', [
+      { id: 1, amount: 1n },
+      { id: 2, amount: 2n },
+    ]);
+    await insertRows(
+      store,
+      'bulk_probe',
+      [
+        { id: 2, amount: 20n },
+        { id: 3, amount: 30n },
+      ],
+      'ON CONFLICT (id) DO UPDATE SET amount = excluded.amount',
+    );
+    const amounts = (await store.query('SELECT amount FROM bulk_probe ORDER BY id')).map((r) =>
+      asBigInt(r['amount']),
+    );
+    assert.deepEqual(amounts, [1n, 20n, 30n]);
+    await assert.rejects(
+      insertRows(store, 'bulk_probe', [
+        { id: 4, amount: 4n },
+        { id: 5, amount: null },
+      ]),
+    );
+    const [n] = await store.query('SELECT COUNT(*) AS n FROM bulk_probe');
+    assert.equal(asNumber(n!['n']), 3);
+  });
+
+  test('an unknown column is reported by the engine', async () => {
+    const { store } = await engine.freshStore();
+    await probe(store);
+    await assert.rejects(insertRows(store, 'bulk_probe', [{ id: 1, amount: 1n, nonsense: 'x' }]), /nonsense/);
+  });
+});
+
+test('an array literal quotes what JSON would escape differently, and keeps NULL bare', () => {
+  assert.equal(
+    arrayLiteral([{ a: 'x"y\\z' }, { a: null }, { a: 'NULL' }], 'a'),
+    '{"x\\"y\\\\z",null,"NULL"}',
+  );
+  assert.equal(arrayLiteral([{ a: 'line\nbreak' }, { a: null }], 'a'), '{"line\nbreak",NULL}');
+  assert.equal(arrayLiteral([{ a: 'a\\\\nb' }], 'a'), '{"a\\\\\\\\nb"}', 'an escaped backslash before n');
+  assert.equal(arrayLiteral([{ a: 12n }, { a: 3 }, { a: true }], 'a'), '{"12","3","t"}');
+});
