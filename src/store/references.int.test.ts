@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { migrate } from './migrate.ts';
 import type { SqlExecutor, Store } from './port.ts';
 import { eachEngine } from './test-engines.ts';
+import { asBigInt } from './values.ts';
 
 /**
  * The references of the journal, events and movements, whichever way the engine enforces them (SQLite:
@@ -65,7 +66,7 @@ async function post(store: Store, entry: string, account = '6100', costCenter: s
   });
 }
 
-async function event(db: SqlExecutor, id: string, messageId: unknown) {
+async function event(db: SqlExecutor, id: string, messageId: bigint | number) {
   await db.execute(
     `INSERT INTO canonical_events (id, type, ordering_key, source_message_id, position, mapping_release_id, occurred_at, payload)
      VALUES (?, 'SupplyUsed', 'k', ?, '1', 'r1', '2026-11-24T10:00:00.000Z', '{}')`,
@@ -81,8 +82,8 @@ async function movement(db: SqlExecutor, key: string, item: string, par: string)
   );
 }
 
-async function messageId(store: Store): Promise<unknown> {
-  return (await store.query('SELECT id FROM inbound_messages'))[0]!['id'];
+async function messageId(store: Store): Promise<bigint> {
+  return asBigInt((await store.query('SELECT id FROM inbound_messages'))[0]!['id']);
 }
 
 const foreignKey = (e: unknown) => /foreign key/i.test(String((e as Error).message));
