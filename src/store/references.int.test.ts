@@ -49,12 +49,18 @@ async function line(
   );
 }
 
-async function header(tx: SqlExecutor, entry: string, entity = 'E1', period = '2026-11') {
+async function header(
+  tx: SqlExecutor,
+  entry: string,
+  entity = 'E1',
+  period = '2026-11',
+  reverses: string | null = null,
+) {
   await tx.execute(
     `INSERT INTO journal_entries (id, entity, currency, period_id, effective_date, accounting_date, posted_at, source_event_id,
-       rule_id, reason_code, description, line_count, total_debit, total_credit)
-     VALUES (?, ?, 'USD', ?, '2026-11-24', '2026-11-24', '2026-11-24T10:00:00.000Z', 'ev1', 'r', 'supply-used', 'd', 2, 10, 10)`,
-    [entry, entity, period],
+       rule_id, reason_code, description, reverses, line_count, total_debit, total_credit)
+     VALUES (?, ?, 'USD', ?, '2026-11-24', '2026-11-24', '2026-11-24T10:00:00.000Z', 'ev1', 'r', 'supply-used', 'd', ?, 2, 10, 10)`,
+    [entry, entity, period, reverses],
   );
 }
 
@@ -93,6 +99,11 @@ eachEngine('references of the journal, events and movements', (engine) => {
     const { store } = await engine.freshStore();
     await seed(store);
     await post(store, 'ok');
+    await store.transaction(async (tx) => {
+      await line(tx, 'ok-rev', 1, '1300', null);
+      await line(tx, 'ok-rev', 2, '6100', null);
+      await header(tx, 'ok-rev', 'E1', '2026-11', 'ok');
+    });
     await assert.rejects(post(store, 'je-account', '4040'), foreignKey, 'an unknown account');
     await assert.rejects(post(store, 'je-cc', '6100', 'E1-404'), foreignKey, 'an unknown cost center');
     // The period check (open, so existing) runs first on both engines; either refusal will do.
@@ -113,6 +124,15 @@ eachEngine('references of the journal, events and movements', (engine) => {
       }),
       (e: unknown) => foreignKey(e) || /takes no postings/.test(String((e as Error).message)),
       'an unknown entity',
+    );
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await line(tx, 'je-rev', 1, '6100', null);
+        await line(tx, 'je-rev', 2, '1300', null);
+        await header(tx, 'je-rev', 'E1', '2026-11', 'je-never-posted');
+      }),
+      foreignKey,
+      'a reversal of an entry that was never posted',
     );
     const id = await messageId(store);
     await event(store, 'ev-ok', id);
@@ -135,8 +155,8 @@ eachEngine('references of the journal, events and movements', (engine) => {
     );
     const count = async (table: string) =>
       Number((await store.query(`SELECT COUNT(*) AS n FROM ${table}`))[0]!['n']);
-    assert.equal(await count('journal_entries'), 1);
-    assert.equal(await count('journal_lines'), 2);
+    assert.equal(await count('journal_entries'), 2);
+    assert.equal(await count('journal_lines'), 4);
     assert.equal(await count('canonical_events'), 1);
     assert.equal(await count('inventory_movements'), 1);
   });
