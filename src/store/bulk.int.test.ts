@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arrayLiteral, insertRows } from './bulk.ts';
+import { insertRows } from './bulk.ts';
 import { ddlTypes } from './ddl.ts';
+import { arrayLiteral } from './pg-arrays.ts';
 import type { Store } from './port.ts';
 import { eachEngine } from './test-engines.ts';
 import { asBigInt, asBool, asBytes, asNumber } from './values.ts';
@@ -33,6 +34,8 @@ async function probe(store: Store): Promise<void> {
     flag ${t.bool},
     body ${t.bytes},
     doc ${t.json},
+    small ${t.int},
+    at ${t.timestamp},
     note ${t.text} DEFAULT 'default note'
   )`);
 }
@@ -48,6 +51,8 @@ eachEngine('bulk inserts', (engine) => {
       flag: i % 3 === 0,
       body: i % 4 === 0 ? null : Buffer.from([0, 92, 34, 255, i]),
       doc: JSON.stringify({ label, n: i }),
+      small: i % 2 === 0 ? -i - 1 : String(i),
+      at: i % 3 === 1 ? null : `2026-11-${String(10 + i).padStart(2, '0')}T10:00:00.000Z`,
     }));
     await store.transaction((tx) => insertRows(tx, 'bulk_probe', rows));
     const back = await store.query('SELECT * FROM bulk_probe ORDER BY id');
@@ -61,6 +66,8 @@ eachEngine('bulk inserts', (engine) => {
       assert.deepEqual(b['body'] === null ? null : asBytes(b['body']), r.body);
       const doc = typeof b['doc'] === 'string' ? JSON.parse(b['doc']) : b['doc'];
       assert.deepEqual(doc, JSON.parse(r.doc));
+      assert.equal(asNumber(b['small']), Number(r.small));
+      assert.equal(b['at'], r.at);
       assert.equal(b['note'], 'default note', 'a column not written keeps its default');
     }
   });
@@ -95,6 +102,20 @@ eachEngine('bulk inserts', (engine) => {
     assert.equal(asNumber(n!['n']), 3);
   });
 
+  test('a value the column cannot hold is refused by PostgreSQL, whichever way it travels', async () => {
+    const { store } = await engine.freshStore();
+    await probe(store);
+    // SQLite's columns take what they are given (type affinity); there is nothing to refuse.
+    if (store.capabilities.dialect === 'postgres') {
+      await assert.rejects(insertRows(store, 'bulk_probe', [{ id: 1, amount: 'many' }]), /bigint/);
+      await assert.rejects(insertRows(store, 'bulk_probe', [{ id: 1, amount: 1n, small: 2 ** 31 }]), /range/);
+      await assert.rejects(
+        insertRows(store, 'bulk_probe', [{ id: 1, amount: 1n, flag: 'maybe' }]),
+        /boolean/,
+      );
+    }
+  });
+
   test('an unknown column is reported by the engine', async () => {
     const { store } = await engine.freshStore();
     await probe(store);
@@ -103,11 +124,8 @@ eachEngine('bulk inserts', (engine) => {
 });
 
 test('an array literal quotes what JSON would escape differently, and keeps NULL bare', () => {
-  assert.equal(
-    arrayLiteral([{ a: 'x"y\\z' }, { a: null }, { a: 'NULL' }], 'a'),
-    '{"x\\"y\\\\z",null,"NULL"}',
-  );
-  assert.equal(arrayLiteral([{ a: 'line\nbreak' }, { a: null }], 'a'), '{"line\nbreak",NULL}');
-  assert.equal(arrayLiteral([{ a: 'a\\\\nb' }], 'a'), '{"a\\\\\\\\nb"}', 'an escaped backslash before n');
-  assert.equal(arrayLiteral([{ a: 12n }, { a: 3 }, { a: true }], 'a'), '{"12","3","t"}');
+  assert.equal(arrayLiteral(['x"y\\z', null, 'NULL']), '{"x\\"y\\\\z",null,"NULL"}');
+  assert.equal(arrayLiteral(['line\nbreak', null]), '{"line\nbreak",NULL}');
+  assert.equal(arrayLiteral(['a\\\\nb']), '{"a\\\\\\\\nb"}', 'an escaped backslash before n');
+  assert.equal(arrayLiteral([12n, 3, true]), '{"12","3","true"}');
 });

@@ -1,3 +1,4 @@
+import { arrayParam, type ColumnType } from './pg-arrays.ts';
 import type { Row, SqlExecutor, SqlValue } from './port.ts';
 import { asBigInt, asBool, asNumber } from './values.ts';
 
@@ -24,7 +25,7 @@ export async function insertRows(
     const types = await tx.columnTypes(table);
     const cast = keys.map((k) => types.get(snakeCase(k)));
     if (cast.every((t) => t !== undefined)) {
-      await insertArrays(tx, table, columns, cast as string[], keys, records, suffix);
+      await insertArrays(tx, table, columns, cast as ColumnType[], keys, records, suffix);
       return;
     }
     // An unknown table or column: the statement below reports it as the engine words it.
@@ -49,64 +50,32 @@ export async function insertRows(
 }
 
 /**
- * PostgreSQL: the whole set in one statement of one typed array per column, `INSERT … SELECT * FROM
- * unnest($1::text[], $2::bigint[], …)`. Its text is the same whatever the number of rows, and the
- * server parses and plans a dozen parameters instead of a VALUES list of thousands (that planning was
- * a tenth of the server's time in the apply stage). Arrays go as text literals built here, not by the
- * driver, whose per-element conversion cost more than the insert itself.
+ * PostgreSQL: the whole set in one statement of one array per column, `INSERT … SELECT … FROM
+ * unnest($1::text[], $2::bigint[], …)` (see `pg-arrays.ts` for how each travels). Its text is the same
+ * whatever the number of rows, and the server parses and plans a dozen parameters instead of a VALUES
+ * list of thousands (that planning was a tenth of the server's time in the apply stage).
  */
 async function insertArrays(
   tx: SqlExecutor,
   table: string,
   columns: string,
-  types: readonly string[],
+  types: readonly ColumnType[],
   keys: readonly string[],
   records: readonly object[],
   suffix: string,
 ): Promise<void> {
-  const arrays = keys.map((k) => arrayLiteral(records, k));
-  await tx.execute(
-    `INSERT INTO ${table} (${columns}) SELECT * FROM unnest(${types.map((t) => `?::${t}[]`).join(', ')}) ${suffix}`,
-    arrays,
+  const params = keys.map((k, i) =>
+    arrayParam(
+      records.map((r) => (r as Record<string, unknown>)[k]),
+      types[i]!,
+    ),
   );
-}
-
-/**
- * One column of `records` as a PostgreSQL array literal. JSON.stringify of the texts writes it natively
- * (building it element by element in JS cost more than the insert itself): a JSON array of strings is
- * an array literal but for its brackets, since both put a backslash before a double quote or a
- * backslash, and an unquoted `null` is NULL to the array reader (which ignores case). JSON's other
- * escapes (backslash-n, backslash-u0001: control characters and lone surrogates) would read back as
- * plain letters, so a column with one of those is quoted element by element instead.
- */
-export function arrayLiteral(records: readonly object[], key: string): string {
-  const texts = new Array<string | null>(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const v = (records[i] as Record<string, unknown>)[key];
-    texts[i] = v === null || v === undefined ? null : elementText(v);
-  }
-  const json = JSON.stringify(texts);
-  if (json.includes('\\') && JSON_ONLY_ESCAPE.test(json)) return quotedLiteral(texts);
-  return `{${json.slice(1, -1)}}`;
-}
-
-/** A JSON escape other than those of a double quote and a backslash (itself not escaped). */
-const JSON_ONLY_ESCAPE = /(?<!\\)(?:\\\\)*\\[bfnrtu]/;
-
-function quotedLiteral(texts: readonly (string | null)[]): string {
-  const parts = texts.map((t) => (t === null ? 'NULL' : `"${t.replace(/["\\]/g, '\\$&')}"`));
-  return `{${parts.join(',')}}`;
-}
-
-function elementText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'bigint' || typeof v === 'number') return String(v);
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (v instanceof Date) return v.toISOString();
-  if (v instanceof Uint8Array)
-    return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
-  // A value that is neither (an object for a json column): its JSON text, as the driver would send it.
-  return JSON.stringify(v);
+  const names = params.map((_, i) => `c${i}`);
+  await tx.execute(
+    `INSERT INTO ${table} (${columns}) SELECT ${params.map((p, i) => p.expr(names[i]!)).join(', ')}
+     FROM unnest(${params.map((p) => `?::${p.cast}`).join(', ')}) AS u(${names.join(', ')}) ${suffix}`,
+    params.map((p) => p.value),
+  );
 }
 
 export type ColumnKind = 'text' | 'int' | 'bigint' | 'bool' | 'json';

@@ -9,6 +9,7 @@
  * engines and are always read with `asBigInt`.
  */
 
+import type { ColumnType } from './pg-arrays.ts';
 import type { RawCipher } from './raw-cipher.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -40,7 +41,7 @@ export interface SqlExecutor {
    * PostgreSQL only: each column of `table` with its SQL type (empty when there is no such table), read
    * from the catalog once per store, so bulk inserts can bind one typed array per column.
    */
-  columnTypes?(table: string): Promise<ReadonlyMap<string, string>>;
+  columnTypes?(table: string): Promise<ReadonlyMap<string, ColumnType>>;
 }
 
 export interface Store extends SqlExecutor, MigrationLockable {

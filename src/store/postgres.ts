@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { CrosswalkError } from '../errors/index.ts';
+import type { ColumnType } from './pg-arrays.ts';
 import type { Capabilities, Row, SqlExecutor, SqlValue, Store } from './port.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 
@@ -76,18 +77,18 @@ export interface PostgresOptions {
  * so running one forgets them all.
  */
 class ColumnTypes {
-  private readonly tables = new Map<string, Promise<ReadonlyMap<string, string>>>();
+  private readonly tables = new Map<string, Promise<ReadonlyMap<string, ColumnType>>>();
 
-  get(table: string, db: SqlExecutor): Promise<ReadonlyMap<string, string>> {
+  get(table: string, db: SqlExecutor): Promise<ReadonlyMap<string, ColumnType>> {
     let types = this.tables.get(table);
     if (types === undefined) {
       types = db
-        .query<{ attname: string; type: string }>(
-          `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        .query<{ attname: string; type: string; oid: number }>(
+          `SELECT attname, format_type(atttypid, atttypmod) AS type, atttypid::int AS oid FROM pg_attribute
            WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped`,
           [table],
         )
-        .then((rows) => new Map(rows.map((r) => [r.attname, r.type])));
+        .then((rows) => new Map(rows.map((r) => [r.attname, { type: r.type, oid: r.oid }])));
       this.tables.set(table, types);
       // A failed read (a transaction already aborted, say) is not remembered.
       types.catch(() => this.tables.delete(table));
@@ -117,7 +118,7 @@ class ClientExecutor implements SqlExecutor {
     this.types.forget();
     await this.client.query(sql);
   }
-  columnTypes(table: string): Promise<ReadonlyMap<string, string>> {
+  columnTypes(table: string): Promise<ReadonlyMap<string, ColumnType>> {
     return this.types.get(table, this);
   }
 }
@@ -182,7 +183,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  columnTypes(table: string): Promise<ReadonlyMap<string, string>> {
+  columnTypes(table: string): Promise<ReadonlyMap<string, ColumnType>> {
     return this.types.get(table, this);
   }
 
