@@ -15,6 +15,7 @@ import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { recordLatePostings } from './late-postings.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
+import { arrayParam } from './pg-arrays.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt } from './values.ts';
 
@@ -512,14 +513,37 @@ async function countRecurrences(
   recurring: readonly { id: bigint; n: number; evidence: string }[],
   at: string,
 ): Promise<void> {
-  const pg = tx.capabilities.dialect === 'postgres';
+  if (recurring.length === 0) return;
+  if (tx.capabilities.dialect === 'postgres') {
+    // All of them in one statement of three array parameters (binary, see pg-arrays.ts): a VALUES list
+    // of hundreds of rows cost more to parse and plan than the updates themselves.
+    const ids = arrayParam(
+      recurring.map((r) => r.id),
+      { type: 'bigint', oid: 20 },
+    );
+    const counts = arrayParam(
+      recurring.map((r) => r.n),
+      { type: 'integer', oid: 23 },
+    );
+    const evidence = arrayParam(
+      recurring.map((r) => r.evidence),
+      { type: 'jsonb', oid: 3802 },
+    );
+    await tx.execute(
+      `UPDATE exceptions SET occurrences = exceptions.occurrences + v.n, evidence = ${evidence.expr('v.evidence')},
+         updated_at = ?
+       FROM unnest(?::${ids.cast}, ?::${counts.cast}, ?::${evidence.cast}) AS v(id, n, evidence)
+       WHERE exceptions.id = v.id`,
+      [at, ids.value, counts.value, evidence.value],
+    );
+    return;
+  }
   for (let i = 0; i < recurring.length; i += 300) {
     const part = recurring.slice(i, i + 300);
-    const row = pg ? '(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS JSONB))' : '(?, ?, ?)';
     await tx.execute(
       `UPDATE exceptions SET occurrences = exceptions.occurrences + v.n, evidence = v.evidence, updated_at = ?
        FROM (SELECT column1 AS id, column2 AS n, column3 AS evidence
-             FROM (VALUES ${part.map(() => row).join(', ')}) AS t) AS v
+             FROM (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS t) AS v
        WHERE exceptions.id = v.id`,
       [at, ...part.flatMap((r) => [r.id, r.n, r.evidence])],
     );
