@@ -19,17 +19,13 @@ export async function insertRows(
   suffix = '',
 ): Promise<void> {
   if (records.length === 0) return;
+  const arrays = await arrayInsert(tx, table, records, suffix);
+  if (arrays) {
+    await tx.execute(arrays.sql, arrays.params);
+    return;
+  }
   const keys = Object.keys(records[0]!);
   const columns = keys.map(snakeCase).join(', ');
-  if (tx.columnTypes) {
-    const types = await tx.columnTypes(table);
-    const cast = keys.map((k) => types.get(snakeCase(k)));
-    if (cast.every((t) => t !== undefined)) {
-      await insertArrays(tx, table, columns, cast as ColumnType[], keys, records, suffix);
-      return;
-    }
-    // An unknown table or column: the statement below reports it as the engine words it.
-  }
   const row = `(${keys.map(() => '?').join(', ')})`;
   // Chunks are powers of two (137 rows: 128 + 8 + 1), so a table is written by at most ten distinct
   // statements, which the SQLite adapter prepares once and reuses, instead of one per batch size.
@@ -50,20 +46,52 @@ export async function insertRows(
 }
 
 /**
- * PostgreSQL: the whole set in one statement of one array per column, `INSERT … SELECT … FROM
+ * Inserts into several tables at once, in order. On PostgreSQL that is one statement (all but the last
+ * insert in WITH clauses), so the checks that run after a statement see every part of it: that is how
+ * a journal entry's lines and its header are written (migration 0014). Elsewhere, one table after the
+ * other.
+ */
+export async function insertRowsTogether(
+  tx: SqlExecutor,
+  parts: readonly { readonly table: string; readonly records: readonly object[] }[],
+): Promise<void> {
+  const present = parts.filter((p) => p.records.length > 0);
+  const arrays: { sql: string; params: SqlValue[] }[] = [];
+  for (const p of present) {
+    const a = await arrayInsert(tx, p.table, p.records, '');
+    if (!a) break;
+    arrays.push(a);
+  }
+  if (present.length > 1 && arrays.length === present.length) {
+    const last = arrays.pop()!;
+    await tx.execute(`WITH ${arrays.map((a, i) => `p${i} AS (${a.sql})`).join(', ')} ${last.sql}`, [
+      ...arrays.flatMap((a) => a.params),
+      ...last.params,
+    ]);
+    return;
+  }
+  for (const p of present) await insertRows(tx, p.table, p.records);
+}
+
+/**
+ * PostgreSQL: the whole set as one statement of one array per column, `INSERT … SELECT … FROM
  * unnest($1::text[], $2::bigint[], …)` (see `pg-arrays.ts` for how each travels). Its text is the same
  * whatever the number of rows, and the server parses and plans a dozen parameters instead of a VALUES
- * list of thousands (that planning was a tenth of the server's time in the apply stage).
+ * list of thousands (that planning was a tenth of the server's time in the apply stage). Null on other
+ * engines, and for a table or column the catalog does not know (the VALUES form lets the engine word
+ * that error).
  */
-async function insertArrays(
+async function arrayInsert(
   tx: SqlExecutor,
   table: string,
-  columns: string,
-  types: readonly ColumnType[],
-  keys: readonly string[],
   records: readonly object[],
   suffix: string,
-): Promise<void> {
+): Promise<{ sql: string; params: SqlValue[] } | null> {
+  if (!tx.columnTypes) return null;
+  const keys = Object.keys(records[0]!);
+  const known = await tx.columnTypes(table);
+  const types = keys.map((k) => known.get(snakeCase(k)));
+  if (!types.every((t): t is ColumnType => t !== undefined)) return null;
   const params = keys.map((k, i) =>
     arrayParam(
       records.map((r) => (r as Record<string, unknown>)[k]),
@@ -71,11 +99,12 @@ async function insertArrays(
     ),
   );
   const names = params.map((_, i) => `c${i}`);
-  await tx.execute(
-    `INSERT INTO ${table} (${columns}) SELECT ${params.map((p, i) => p.expr(names[i]!)).join(', ')}
+  return {
+    sql: `INSERT INTO ${table} (${keys.map(snakeCase).join(', ')})
+     SELECT ${params.map((p, i) => p.expr(names[i]!)).join(', ')}
      FROM unnest(${params.map((p) => `?::${p.cast}`).join(', ')}) AS u(${names.join(', ')}) ${suffix}`,
-    params.map((p) => p.value),
-  );
+    params: params.map((p) => p.value),
+  };
 }
 
 export type ColumnKind = 'text' | 'int' | 'bigint' | 'bool' | 'json';

@@ -10,7 +10,7 @@ import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
 import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
-import { fromRows, insertRows } from './bulk.ts';
+import { fromRows, insertRows, insertRowsTogether } from './bulk.ts';
 import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { recordLatePostings } from './late-postings.ts';
@@ -318,11 +318,16 @@ function entryRows(entries: readonly JournalEntry[]) {
   return { lines, headers };
 }
 
-/** Lines first, headers last: the database checks each header against its lines (see migration 0004). */
+/**
+ * Lines and their headers together: one statement on PostgreSQL, lines then headers elsewhere. The
+ * database checks each header against its lines (migrations 0004, 0008, 0014).
+ */
 export async function saveEntries(tx: SqlExecutor, entries: readonly JournalEntry[]): Promise<void> {
   const { lines, headers } = entryRows(entries);
-  await insertRows(tx, 'journal_lines', lines);
-  await insertRows(tx, 'journal_entries', headers);
+  await insertRowsTogether(tx, [
+    { table: 'journal_lines', records: lines },
+    { table: 'journal_entries', records: headers },
+  ]);
 }
 
 async function openException(

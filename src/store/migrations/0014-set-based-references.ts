@@ -16,9 +16,8 @@ import type { Migration } from '../port.ts';
  * every UPDATE and DELETE).
  *
  * A reversal may reverse an entry posted by the same statement: the check runs after the statement, so
- * it sees it, as the foreign key did. Kept as declared foreign keys: journal_lines → journal_entries
- * (deferred to commit: lines are written before their entry, and a commit-time check exists only per
- * row) and the references of the tables that are upserted (outcomes, stock).
+ * it sees it, as the foreign key did. Lines → entries has its own scheme (JOURNAL_ENTRY_OF_LINES below).
+ * Kept as declared foreign keys: the references of the tables that are upserted (outcomes, stock).
  *
  * One limit: the referenced side's check reads the transaction's snapshot, which under REPEATABLE READ or
  * SERIALIZABLE cannot see a referencing row committed after it was taken (the foreign key re-reads
@@ -193,11 +192,65 @@ const OUTBOX_LZ4 = `
  */
 const EXCEPTIONS_FILLFACTOR = 'ALTER TABLE exceptions SET (fillfactor = 50);';
 
+/**
+ * A journal line's entry, checked per statement rather than per line at commit (the deferred foreign key
+ * was the largest single cost of writing the journal). Crosswalk writes an entry's lines and its header
+ * in one statement (`insertRowsTogether`); the rows of one statement share one transaction id and one
+ * command id (xmin, cmin), so the lines' statement check can tell a header written with them from one
+ * written before. For each entry of the statement's lines:
+ * - a header written by an earlier statement: refused, lines cannot be added to a posted entry;
+ * - a header written by this statement: nothing more (its own check, 0008, counts and sums the lines);
+ * - no header yet (lines written first, their header by a later statement, as a console or an older
+ *   writer may do): the entry is noted in journal_lines_awaiting_entry, whose deferred constraint
+ *   trigger refuses the commit if the header is still missing then, as the foreign key did, and clears
+ *   the note. Crosswalk's own writes never leave a note, so nothing is left to run at commit.
+ */
+const JOURNAL_ENTRY_OF_LINES = `
+  ALTER TABLE journal_lines DROP CONSTRAINT journal_lines_entry_id_fkey;
+  CREATE TABLE journal_lines_awaiting_entry (entry_id TEXT PRIMARY KEY);
+
+  CREATE FUNCTION crosswalk_journal_lines_entry_posted() RETURNS trigger LANGUAGE plpgsql AS $$
+  BEGIN
+    IF NOT EXISTS (SELECT 1 FROM journal_entries WHERE id = NEW.entry_id) THEN
+      RAISE EXCEPTION 'insert or update on table "journal_lines" violates foreign key constraint "journal_lines_entry_id_fkey"'
+        USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'journal_lines_entry_id_fkey', TABLE = 'journal_lines',
+              DETAIL = format('Key (entry_id)=(%s) is not present in table "journal_entries".', NEW.entry_id);
+    END IF;
+    DELETE FROM journal_lines_awaiting_entry WHERE entry_id = NEW.entry_id;
+    RETURN NULL;
+  END $$;
+  CREATE CONSTRAINT TRIGGER journal_lines_entry_posted AFTER INSERT ON journal_lines_awaiting_entry
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION crosswalk_journal_lines_entry_posted();
+
+  CREATE OR REPLACE FUNCTION crosswalk_journal_lines_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE this_xmin xid; this_cmin cid; early boolean; awaiting text[];
+  BEGIN
+    SELECT l.xmin, l.cmin INTO this_xmin, this_cmin
+      FROM (SELECT entry_id, line_no FROM added LIMIT 1) a
+      JOIN journal_lines l ON l.entry_id = a.entry_id AND l.line_no = a.line_no;
+    IF NOT FOUND THEN
+      RETURN NULL;
+    END IF;
+    SELECT COALESCE(bool_or(e.id IS NOT NULL AND NOT (e.xmin = this_xmin AND e.cmin = this_cmin)), false),
+           array_agg(a.entry_id) FILTER (WHERE e.id IS NULL)
+      INTO early, awaiting
+      FROM (SELECT DISTINCT entry_id FROM added) a LEFT JOIN journal_entries e ON e.id = a.entry_id;
+    IF early THEN
+      RAISE EXCEPTION 'lines cannot be added to a posted journal entry' USING ERRCODE = 'P0001';
+    END IF;
+    IF awaiting IS NOT NULL THEN
+      INSERT INTO journal_lines_awaiting_entry (entry_id) SELECT unnest(awaiting) ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN NULL;
+  END $$;`;
+
 function postgres(): string {
   const tables = [...new Set(REFERENCES.map((r) => r.table))];
   return [
     OUTBOX_LZ4,
     EXCEPTIONS_FILLFACTOR,
+    JOURNAL_ENTRY_OF_LINES,
     ...REFERENCES.map((r) => `ALTER TABLE ${r.table} DROP CONSTRAINT ${r.constraint};`),
     ...tables.map((t) =>
       childChecks(
@@ -211,6 +264,6 @@ function postgres(): string {
 
 export const m0014: Migration = {
   id: 14,
-  name: 'references checked per statement, outbox documents compressed with lz4',
+  name: 'references checked per statement; cheaper journal, exception and outbox writes',
   up: (d) => (d === 'postgres' ? postgres() : ''),
 };
