@@ -30,6 +30,7 @@ async function probe(store: Store): Promise<void> {
   await store.executeScript(`CREATE TABLE bulk_probe (
     id ${t.int} PRIMARY KEY,
     label ${t.text},
+    code ${t.text},
     amount ${t.bigint} NOT NULL,
     flag ${t.bool},
     body ${t.bytes},
@@ -47,6 +48,8 @@ eachEngine('bulk inserts', (engine) => {
     const rows = AWKWARD.map((label, i) => ({
       id: i + 1,
       label: i % 5 === 4 ? null : label,
+      // ASCII only, with NULLs and an empty text: PostgreSQL's one-call encoding of a column.
+      code: i % 3 === 0 ? null : i % 3 === 1 ? '' : `c-${i}-${'x'.repeat(i * 20)}`,
       amount: 9_007_199_254_740_993n * (i % 2 === 0 ? 1n : -1n),
       flag: i % 3 === 0,
       body: i % 4 === 0 ? null : Buffer.from([0, 92, 34, 255, i]),
@@ -61,6 +64,7 @@ eachEngine('bulk inserts', (engine) => {
       const b = back[i]!;
       assert.equal(asNumber(b['id']), r.id);
       assert.equal(b['label'], r.label, `label ${JSON.stringify(r.label)}`);
+      assert.equal(b['code'], r.code);
       assert.equal(asBigInt(b['amount']), r.amount);
       assert.equal(asBool(b['flag']), r.flag);
       assert.deepEqual(b['body'] === null ? null : asBytes(b['body']), r.body);

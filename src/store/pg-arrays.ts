@@ -107,21 +107,35 @@ const HEADER = 20;
 function textArray(values: readonly unknown[]): Buffer {
   const n = values.length;
   const texts = new Array<string | null>(n);
-  const lengths = new Int32Array(n);
-  let size = HEADER + 4 * n;
   let hasNull = false;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined) {
       texts[i] = null;
-      lengths[i] = -1;
       hasNull = true;
-      continue;
+    } else texts[i] = elementText(v);
+  }
+  const joined = texts.join('');
+  // All ASCII (as ids, codes and JSON mostly are): a character is a byte, so the whole array, length
+  // prefixes included, is one Latin-1 string written in one native call, instead of a measuring and a
+  // writing call per element.
+  if (Buffer.byteLength(joined, 'utf8') === joined.length) {
+    const parts = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const t = texts[i];
+      parts[i] = t === null ? NULL_LENGTH : lengthChars(t.length) + t;
     }
-    const t = elementText(v);
-    texts[i] = t;
-    lengths[i] = Buffer.byteLength(t, 'utf8');
-    size += lengths[i]!;
+    const body = parts.join('');
+    const out = header(HEADER + body.length, n, hasNull, OID.text);
+    out.latin1Write(body, HEADER);
+    return out;
+  }
+  const lengths = new Int32Array(n);
+  let size = HEADER + 4 * n;
+  for (let i = 0; i < n; i++) {
+    const t = texts[i];
+    lengths[i] = t === null ? -1 : Buffer.byteLength(t, 'utf8');
+    if (t !== null) size += lengths[i]!;
   }
   const out = header(size, n, hasNull, OID.text);
   let at = HEADER;
@@ -133,6 +147,11 @@ function textArray(values: readonly unknown[]): Buffer {
   }
   return out;
 }
+
+/** An element's 32-bit big-endian length as four Latin-1 characters; -1 is NULL. */
+const lengthChars = (len: number) =>
+  String.fromCharCode(len >>> 24, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff);
+const NULL_LENGTH = '\xff\xff\xff\xff';
 
 /** The values as integers in the column's range, or null when one is not (the text form reports it). */
 function integers(values: readonly unknown[], oid: number): (bigint | null)[] | null {
