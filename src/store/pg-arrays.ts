@@ -122,18 +122,18 @@ function textArray(values: readonly unknown[]): Buffer {
   if (Buffer.byteLength(joined, 'utf8') === joined.length) {
     const parts = new Array<string>(n);
     for (let i = 0; i < n; i++) {
-      const t = texts[i];
+      const t = texts[i] ?? null;
       parts[i] = t === null ? NULL_LENGTH : lengthChars(t.length) + t;
     }
     const body = parts.join('');
     const out = header(HEADER + body.length, n, hasNull, OID.text);
-    out.latin1Write(body, HEADER);
+    out.write(body, HEADER, 'latin1');
     return out;
   }
   const lengths = new Int32Array(n);
   let size = HEADER + 4 * n;
   for (let i = 0; i < n; i++) {
-    const t = texts[i];
+    const t = texts[i] ?? null;
     lengths[i] = t === null ? -1 : Buffer.byteLength(t, 'utf8');
     if (t !== null) size += lengths[i]!;
   }

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { migrate } from './migrate.ts';
+import { REFERENCE_TRIGGERS } from './migrations/0014-set-based-references.ts';
 import type { SqlExecutor, Store } from './port.ts';
 import { eachEngine } from './test-engines.ts';
 import { asBigInt } from './values.ts';
+import { expectedTriggers } from './verify-repository.ts';
 
 /**
  * The references of the journal, events and movements, whichever way the engine enforces them (SQLite:
@@ -195,6 +197,22 @@ eachEngine('references of the journal, events and movements', (engine) => {
 
 eachEngine('references checked per statement (PostgreSQL)', (engine) => {
   if (engine.dialect !== 'postgres') return;
+
+  test('crosswalk verify knows every check by name, so a dropped one is reported', async () => {
+    const { store } = await engine.freshStore();
+    await migrate(store);
+    const present = new Set(
+      (await store.query('SELECT tgname FROM pg_trigger WHERE NOT tgisinternal')).map((r) =>
+        String(r['tgname']),
+      ),
+    );
+    const expected = expectedTriggers('postgres');
+    for (const name of REFERENCE_TRIGGERS) assert.ok(expected.includes(name), `verify expects ${name}`);
+    assert.deepEqual(
+      expected.filter((t) => !present.has(t)),
+      [],
+    );
+  });
 
   test('a referenced table cannot be truncated, nor a referenced row deleted outside READ COMMITTED', async () => {
     const { store } = await engine.freshStore();

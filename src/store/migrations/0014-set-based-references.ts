@@ -262,6 +262,13 @@ function postgres(): string {
   ].join('\n');
 }
 
+/** The triggers this migration adds on PostgreSQL, for `crosswalk verify` to check they are still there. */
+export const REFERENCE_TRIGGERS: readonly string[] = [
+  ...new Set(REFERENCES.map((r) => `${r.table}_references`)),
+  ...REFERENCES.flatMap((r) => ['delete', 'rekey', 'truncate'].map((op) => `${r.constraint}_parent_${op}`)),
+  'journal_lines_entry_posted',
+];
+
 export const m0014: Migration = {
   id: 14,
   name: 'references checked per statement; cheaper journal, exception and outbox writes',
