@@ -74,8 +74,8 @@ export async function insertRowsTogether(
 }
 
 /**
- * PostgreSQL: the whole set as one statement of one array per column, `INSERT … SELECT … FROM
- * unnest($1::text[], $2::bigint[], …)` (see `pg-arrays.ts` for how each travels). Its text is the same
+ * PostgreSQL: the whole set as one statement of one array per column, `INSERT … SELECT … FROM (SELECT
+ * unnest($1::text[]), unnest($2::bigint[]), …)` (see `pg-arrays.ts` for how each travels). Its text is the same
  * whatever the number of rows, and the server parses and plans a dozen parameters instead of a VALUES
  * list of thousands (that planning was a tenth of the server's time in the apply stage). Null on other
  * engines, and for a table or column the catalog does not know (the VALUES form lets the engine word
@@ -99,10 +99,12 @@ async function arrayInsert(
     ),
   );
   const names = params.map((_, i) => `c${i}`);
+  // unnest in the select list, one per array, which the server zips row by row (the arrays are of one
+  // length); unnest(a, b, …) in FROM would first copy all the rows into a tuplestore.
   return {
     sql: `INSERT INTO ${table} (${keys.map(snakeCase).join(', ')})
      SELECT ${params.map((p, i) => p.expr(names[i]!)).join(', ')}
-     FROM unnest(${params.map((p) => `?::${p.cast}`).join(', ')}) AS u(${names.join(', ')}) ${suffix}`,
+     FROM (SELECT ${params.map((p, i) => `unnest(?::${p.cast}) AS ${names[i]}`).join(', ')}) AS u ${suffix}`,
     params: params.map((p) => p.value),
   };
 }

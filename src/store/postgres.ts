@@ -142,7 +142,10 @@ export class PostgresStore implements Store {
       // Two at least: withMigrationLock holds one connection while the migration runs on another.
       max: Math.max(2, options.poolMax ?? 10),
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      options: '-c synchronous_commit=on -c timezone=UTC',
+      // work_mem: an apply batch's statement triggers hold its rows (transition tables: thousands of
+      // events of a kilobyte and more) in memory up to work_mem; at the default 4 MB they spilled to
+      // temporary files on every batch.
+      options: '-c synchronous_commit=on -c timezone=UTC -c work_mem=64MB',
       types: TYPES,
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
