@@ -120,6 +120,22 @@ eachEngine('bulk inserts', (engine) => {
     }
   });
 
+  test('a table changed by another process: one failed insert, then the new column types are used', async () => {
+    // PostgreSQL only: SQLite has no column types to remember (nor ALTER COLUMN … TYPE).
+    if (engine.dialect !== 'postgres') return;
+    const { store, url } = await engine.freshStore();
+    await probe(store);
+    await insertRows(store, 'bulk_probe', [{ id: 1, amount: 1n, label: '"one"' }]);
+    await engine
+      .reopen(url)
+      .executeScript('ALTER TABLE bulk_probe ALTER COLUMN label TYPE JSONB USING label::jsonb');
+    const again = () => insertRows(store, 'bulk_probe', [{ id: 2, amount: 2n, label: '"two"' }]);
+    await assert.rejects(again(), /jsonb/, 'sent as the text it was');
+    await again();
+    const [row] = await store.query('SELECT label FROM bulk_probe WHERE id = 2');
+    assert.equal(row!['label'], 'two');
+  });
+
   test('an unknown column is reported by the engine', async () => {
     const { store } = await engine.freshStore();
     await probe(store);

@@ -74,7 +74,8 @@ export interface PostgresOptions {
 /**
  * Column types per table, read from the catalog on first use and kept for the store's life: bulk inserts
  * bind one typed array per column (`bulk.ts`). Any script (migrations are scripts) may change a table,
- * so running one forgets them all.
+ * so running one forgets them all, and so does an error that a changed table would cause (another
+ * process migrated it): the next try reads the catalog again.
  */
 class ColumnTypes {
   private readonly tables = new Map<string, Promise<ReadonlyMap<string, ColumnType>>>();
@@ -99,7 +100,16 @@ class ColumnTypes {
   forget(): void {
     this.tables.clear();
   }
+
+  /** Forgets them on an error a changed table would cause, and passes the error on. */
+  stale(e: unknown): never {
+    if (SCHEMA_ERRORS.has((e as { code?: string }).code ?? '')) this.forget();
+    throw e;
+  }
 }
+
+/** No such table or column, a value of the wrong type, a cast that does not exist. */
+const SCHEMA_ERRORS = new Set(['42P01', '42703', '42804', '42846']);
 
 class ClientExecutor implements SqlExecutor {
   readonly capabilities = CAPABILITIES;
@@ -109,10 +119,18 @@ class ClientExecutor implements SqlExecutor {
     private readonly types: ColumnTypes,
   ) {}
   async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return (await this.client.query(toPg(sql), bind(params))).rows as T[];
+    try {
+      return (await this.client.query(toPg(sql), bind(params))).rows as T[];
+    } catch (e) {
+      return this.types.stale(e);
+    }
   }
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
-    return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
+    try {
+      return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
+    } catch (e) {
+      return this.types.stale(e);
+    }
   }
   async executeScript(sql: string): Promise<void> {
     this.types.forget();
@@ -165,7 +183,7 @@ export class PostgresStore implements Store {
     try {
       return (await this.pool.query(toPg(sql), bind(params))).rows as T[];
     } catch (e) {
-      throw this.wrap(e);
+      return this.types.stale(this.wrap(e));
     }
   }
 
@@ -173,7 +191,7 @@ export class PostgresStore implements Store {
     try {
       return { rowsAffected: (await this.pool.query(toPg(sql), bind(params))).rowCount ?? 0 };
     } catch (e) {
-      throw this.wrap(e);
+      return this.types.stale(this.wrap(e));
     }
   }
 
