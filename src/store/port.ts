@@ -9,6 +9,7 @@
  * engines and are always read with `asBigInt`.
  */
 
+import type { ColumnType } from './pg-arrays.ts';
 import type { RawCipher } from './raw-cipher.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -36,6 +37,11 @@ export interface SqlExecutor {
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ rowsAffected: number }>;
   /** Runs statements separated by semicolons, with no parameters (DDL, migrations). */
   executeScript(sql: string): Promise<void>;
+  /**
+   * PostgreSQL only: each column of `table` with its SQL type (empty when there is no such table), read
+   * from the catalog once per store, so bulk inserts can bind one typed array per column.
+   */
+  columnTypes?(table: string): Promise<ReadonlyMap<string, ColumnType>>;
 }
 
 export interface Store extends SqlExecutor, MigrationLockable {

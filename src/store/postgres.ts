@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { CrosswalkError } from '../errors/index.ts';
+import type { ColumnType } from './pg-arrays.ts';
 import type { Capabilities, CommitDurability, Row, SqlExecutor, SqlValue, Store } from './port.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 
@@ -72,20 +73,73 @@ export interface PostgresOptions {
   readonly commitDurability?: CommitDurability;
 }
 
+/**
+ * Column types per table, read from the catalog on first use and kept for the store's life: bulk inserts
+ * bind one typed array per column (`bulk.ts`). Any script (migrations are scripts) may change a table,
+ * so running one forgets them all, and so does an error that a changed table would cause (another
+ * process migrated it): the next try reads the catalog again.
+ */
+class ColumnTypes {
+  private readonly tables = new Map<string, Promise<ReadonlyMap<string, ColumnType>>>();
+
+  get(table: string, db: SqlExecutor): Promise<ReadonlyMap<string, ColumnType>> {
+    let types = this.tables.get(table);
+    if (types === undefined) {
+      types = db
+        .query<{ attname: string; type: string; oid: number }>(
+          `SELECT attname, format_type(atttypid, atttypmod) AS type, atttypid::int AS oid FROM pg_attribute
+           WHERE attrelid = to_regclass(?) AND attnum > 0 AND NOT attisdropped`,
+          [table],
+        )
+        .then((rows) => new Map(rows.map((r) => [r.attname, { type: r.type, oid: r.oid }])));
+      this.tables.set(table, types);
+      // A failed read (a transaction already aborted, say) is not remembered.
+      types.catch(() => this.tables.delete(table));
+    }
+    return types;
+  }
+
+  forget(): void {
+    this.tables.clear();
+  }
+
+  /** Forgets them on an error a changed table would cause, and passes the error on. */
+  stale(e: unknown): never {
+    if (SCHEMA_ERRORS.has((e as { code?: string }).code ?? '')) this.forget();
+    throw e;
+  }
+}
+
+/** No such table or column, a value of the wrong type, a cast that does not exist. */
+const SCHEMA_ERRORS = new Set(['42P01', '42703', '42804', '42846']);
+
 class ClientExecutor implements SqlExecutor {
   readonly capabilities = CAPABILITIES;
   constructor(
     private readonly client: pg.PoolClient,
     readonly rawCipher: RawCipher,
+    private readonly types: ColumnTypes,
   ) {}
   async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
-    return (await this.client.query(toPg(sql), bind(params))).rows as T[];
+    try {
+      return (await this.client.query(toPg(sql), bind(params))).rows as T[];
+    } catch (e) {
+      return this.types.stale(e);
+    }
   }
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
-    return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
+    try {
+      return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
+    } catch (e) {
+      return this.types.stale(e);
+    }
   }
   async executeScript(sql: string): Promise<void> {
+    this.types.forget();
     await this.client.query(sql);
+  }
+  columnTypes(table: string): Promise<ReadonlyMap<string, ColumnType>> {
+    return this.types.get(table, this);
   }
 }
 
@@ -99,6 +153,7 @@ export class PostgresStore implements Store {
   readonly target: string;
   readonly rawCipher: RawCipher;
   private readonly pool: pg.Pool;
+  private readonly types = new ColumnTypes();
 
   constructor(url: string, options: PostgresOptions = {}) {
     this.target = options.display ?? 'postgres';
@@ -108,7 +163,10 @@ export class PostgresStore implements Store {
       // Two at least: withMigrationLock holds one connection while the migration runs on another.
       max: Math.max(2, options.poolMax ?? 10),
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-      options: `-c synchronous_commit=${options.commitDurability === 'deferred' ? 'off' : 'on'} -c timezone=UTC`,
+      // work_mem: an apply batch's statement triggers hold its rows (transition tables: thousands of
+      // events of a kilobyte and more) in memory up to work_mem; at the default 4 MB they spilled to
+      // temporary files on every batch.
+      options: `-c synchronous_commit=${options.commitDurability === 'deferred' ? 'off' : 'on'} -c timezone=UTC -c work_mem=64MB`,
       types: TYPES,
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
@@ -128,7 +186,7 @@ export class PostgresStore implements Store {
     try {
       return (await this.pool.query(toPg(sql), bind(params))).rows as T[];
     } catch (e) {
-      throw this.wrap(e);
+      return this.types.stale(this.wrap(e));
     }
   }
 
@@ -136,16 +194,21 @@ export class PostgresStore implements Store {
     try {
       return { rowsAffected: (await this.pool.query(toPg(sql), bind(params))).rowCount ?? 0 };
     } catch (e) {
-      throw this.wrap(e);
+      return this.types.stale(this.wrap(e));
     }
   }
 
   async executeScript(sql: string): Promise<void> {
+    this.types.forget();
     try {
       await this.pool.query(sql);
     } catch (e) {
       throw this.wrap(e);
     }
+  }
+
+  columnTypes(table: string): Promise<ReadonlyMap<string, ColumnType>> {
+    return this.types.get(table, this);
   }
 
   /** Holds one connection for `fn`; used for advisory locks that belong to a session. */
@@ -157,7 +220,7 @@ export class PostgresStore implements Store {
       throw unreachable(this.target, e);
     }
     try {
-      return await fn(new ClientExecutor(client, this.rawCipher));
+      return await fn(new ClientExecutor(client, this.rawCipher, this.types));
     } finally {
       client.release();
     }
@@ -173,7 +236,7 @@ export class PostgresStore implements Store {
     let broken = false;
     try {
       await client.query('BEGIN');
-      const result = await fn(new ClientExecutor(client, this.rawCipher));
+      const result = await fn(new ClientExecutor(client, this.rawCipher, this.types));
       await client.query('COMMIT');
       return result;
     } catch (e) {

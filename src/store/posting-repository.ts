@@ -10,11 +10,12 @@ import { CrosswalkError, ERRORS, type ErrorCode } from '../errors/index.ts';
 import { entryTotals, type FiscalPeriod, type JournalEntry, type PeriodStatus } from '../ledger/index.ts';
 import { contentFromJson, contentToJson, type MappingRelease } from '../mapping/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
-import { fromRows, insertRows } from './bulk.ts';
+import { fromRows, insertRows, insertRowsTogether } from './bulk.ts';
 import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { recordLatePostings } from './late-postings.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
+import { arrayParam } from './pg-arrays.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt } from './values.ts';
 
@@ -334,11 +335,16 @@ function entryRows(entries: readonly JournalEntry[]) {
   return { lines, headers };
 }
 
-/** Lines first, headers last: the database checks each header against its lines (see migration 0004). */
+/**
+ * Lines and their headers together: one statement on PostgreSQL, lines then headers elsewhere. The
+ * database checks each header against its lines (migrations 0004, 0008, 0014).
+ */
 export async function saveEntries(tx: SqlExecutor, entries: readonly JournalEntry[]): Promise<void> {
   const { lines, headers } = entryRows(entries);
-  await insertRows(tx, 'journal_lines', lines);
-  await insertRows(tx, 'journal_entries', headers);
+  await insertRowsTogether(tx, [
+    { table: 'journal_lines', records: lines },
+    { table: 'journal_entries', records: headers },
+  ]);
 }
 
 async function openException(
@@ -527,14 +533,37 @@ async function countRecurrences(
   recurring: readonly { id: bigint; n: number; evidence: string }[],
   at: string,
 ): Promise<void> {
-  const pg = tx.capabilities.dialect === 'postgres';
+  if (recurring.length === 0) return;
+  if (tx.capabilities.dialect === 'postgres') {
+    // All of them in one statement of three array parameters (binary, see pg-arrays.ts): a VALUES list
+    // of hundreds of rows cost more to parse and plan than the updates themselves.
+    const ids = arrayParam(
+      recurring.map((r) => r.id),
+      { type: 'bigint', oid: 20 },
+    );
+    const counts = arrayParam(
+      recurring.map((r) => r.n),
+      { type: 'integer', oid: 23 },
+    );
+    const evidence = arrayParam(
+      recurring.map((r) => r.evidence),
+      { type: 'jsonb', oid: 3802 },
+    );
+    await tx.execute(
+      `UPDATE exceptions SET occurrences = exceptions.occurrences + v.n, evidence = ${evidence.expr('v.evidence')},
+         updated_at = ?
+       FROM unnest(?::${ids.cast}, ?::${counts.cast}, ?::${evidence.cast}) AS v(id, n, evidence)
+       WHERE exceptions.id = v.id`,
+      [at, ids.value, counts.value, evidence.value],
+    );
+    return;
+  }
   for (let i = 0; i < recurring.length; i += 300) {
     const part = recurring.slice(i, i + 300);
-    const row = pg ? '(CAST(? AS BIGINT), CAST(? AS INTEGER), CAST(? AS JSONB))' : '(?, ?, ?)';
     await tx.execute(
       `UPDATE exceptions SET occurrences = exceptions.occurrences + v.n, evidence = v.evidence, updated_at = ?
        FROM (SELECT column1 AS id, column2 AS n, column3 AS evidence
-             FROM (VALUES ${part.map(() => row).join(', ')}) AS t) AS v
+             FROM (VALUES ${part.map(() => '(?, ?, ?)').join(', ')}) AS t) AS v
        WHERE exceptions.id = v.id`,
       [at, ...part.flatMap((r) => [r.id, r.n, r.evidence])],
     );

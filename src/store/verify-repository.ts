@@ -25,6 +25,7 @@ import {
 } from '../verify/index.ts';
 import { appendAudit, readAuditChain } from './audit-repository.ts';
 import { openRaw } from './inbox-repository.ts';
+import { REFERENCE_TRIGGERS } from './migrations/0014-set-based-references.ts';
 import type { Dialect, Row, SqlExecutor, Store } from './port.ts';
 import { asBigInt, asNumber, asOptionalString } from './values.ts';
 
@@ -311,7 +312,12 @@ export function expectedTriggers(dialect: Dialect): string[] {
   const appendOnly = APPEND_ONLY.flatMap((t) =>
     dialect === 'sqlite' ? [`${t}_no_update`, `${t}_no_delete`] : [`${t}_append_only`, `${t}_no_truncate`],
   );
-  return [...appendOnly, ...GUARDS, ...(dialect === 'sqlite' ? ['message_revisions_no_delete'] : [])];
+  return [
+    ...appendOnly,
+    ...GUARDS,
+    // SQLite checks these references with its foreign keys; PostgreSQL per statement (migration 0014).
+    ...(dialect === 'sqlite' ? ['message_revisions_no_delete'] : REFERENCE_TRIGGERS),
+  ];
 }
 
 async function presentTriggers(db: SqlExecutor): Promise<Set<string>> {

@@ -12,6 +12,7 @@ import { m0010 } from './0010-identity.ts';
 import { m0011 } from './0011-smart.ts';
 import { m0012 } from './0012-phi.ts';
 import { m0013 } from './0013-stewardship.ts';
+import { m0014 } from './0014-set-based-references.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0011,
   m0012,
   m0013,
+  m0014,
 ];
