@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MllpClient } from '../src/mllp/index.ts';
-import { TEST_POSTGRES_URL } from '../src/store/test-engines.ts';
+import { TEST_POSTGRES_URL } from '../src/store/test-postgres-url.ts';
 
 export function arg(args: string[], name: string, fallback: string): string {
   const hit = args.find((a) => a.startsWith(`--${name}=`));

@@ -22,8 +22,10 @@ import { PostgresStore } from './postgres.ts';
 import type { RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
 
-export const TEST_POSTGRES_URL =
-  process.env['CROSSWALK_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { TEST_POSTGRES_URL } from './test-postgres-url.ts';
+
+export { TEST_POSTGRES_URL };
+
 const mandatory = process.env['CI'] === 'true';
 
 async function probe(): Promise<string | null> {
