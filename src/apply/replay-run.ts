@@ -3,7 +3,12 @@ import { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
 import type { SqlExecutor, Store } from '../store/index.ts';
 import { listPeriods, loadRelease } from '../store/posting-repository.ts';
-import { postedFactsFor, processedMessageIds, processedMessagesIn } from '../store/replay-repository.ts';
+import {
+  postedEntriesById,
+  postedFactsFor,
+  processedMessageIds,
+  processedMessagesIn,
+} from '../store/replay-repository.ts';
 import { staticContextFor } from './applier.ts';
 import type { ApplyContext } from './plan.ts';
 import { mergeReplayReports, type ReplayReport, replayDiff } from './replay.ts';
@@ -39,7 +44,12 @@ export async function replayPage(
   const messages = await processedMessagesIn(db, page.from, page.to, page.firstId, page.lastId);
   const posted = await postedFactsFor(db, page.firstId, page.lastId);
   const report = replayDiff(messages, ctx, posted, ctx.periods);
-  return keepEntries ? report : { ...report, candidateEntries: [], supersededEntries: [] };
+  return keepEntries ? report : { ...report, candidateEntries: [], supersededEntryIds: [] };
+}
+
+/** The report with the posted entries it supersedes read whole from the books (what --apply reverses). */
+export async function withSupersededEntries(db: SqlExecutor, report: ReplayReport): Promise<ReplayReport> {
+  return { ...report, supersededEntries: await postedEntriesById(db, report.supersededEntryIds) };
 }
 
 export interface ReplayRunOptions {
@@ -102,7 +112,9 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplayReport
   } finally {
     await pool.close();
   }
-  return mergeReplayReports(reports, options.releaseId);
+  const merged = mergeReplayReports(reports, options.releaseId);
+  // The superseded entries are named by the pages and read whole once, here, for the correction.
+  return keepEntries ? withSupersededEntries(options.store, merged) : merged;
 }
 
 interface Pool {

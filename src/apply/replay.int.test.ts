@@ -14,12 +14,14 @@ import {
   saveEntries,
   saveRelease,
 } from '../store/posting-repository.ts';
-import { postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
+import { postedEntriesById, postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Applier, staticContextFor } from './applier.ts';
 import { setUpDemoBooks } from './demo-books.ts';
 import { replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
+import { linesText } from './replay-compare.ts';
+import { withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const AT = '2026-11-25T12:00:00.000Z';
@@ -70,10 +72,21 @@ eachEngine('replay under a candidate release', (engine) => {
     );
 
     const ctx = await staticContextFor(store, (await loadRelease(store, candidate.id))!, KEY);
-    const report = replayDiff(messages, { ...ctx, periods, postedAt: AT }, posted, periods);
-    const chargeEntries = [...posted.entriesByEvent.values()]
-      .flat()
-      .filter((e) => e.reasonCode === 'charge-posted');
+    const report = await withSupersededEntries(
+      store,
+      replayDiff(messages, { ...ctx, periods, postedAt: AT }, posted, periods),
+    );
+    const compact = [...posted.entriesByEvent.values()].flat();
+    const whole = await postedEntriesById(
+      store,
+      compact.map((e) => e.id),
+    );
+    assert.deepEqual(
+      compact.map((e) => e.lines),
+      whole.map((e) => linesText(e.lines)),
+      'the store writes posted lines as the diff writes derived ones (the comparison stays on text)',
+    );
+    const chargeEntries = whole.filter((e) => e.reasonCode === 'charge-posted');
     assert.ok(chargeEntries.length > 0, 'the traffic posted charges');
     assert.equal(report.entries.changed, chargeEntries.length, 'every charge entry changes');
     assert.equal(report.entries.added + report.entries.removed, 0, 'and nothing else');

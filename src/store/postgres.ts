@@ -79,6 +79,9 @@ class ClientExecutor implements SqlExecutor {
   async query<T extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return (await this.client.query(toPg(sql), bind(params))).rows as T[];
   }
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return (await this.client.query({ text: toPg(sql), values: bind(params), rowMode: 'array' })).rows;
+  }
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
     return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
   }
@@ -124,6 +127,14 @@ export class PostgresStore implements Store {
   async query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     try {
       return (await this.pool.query(toPg(sql), bind(params))).rows as T[];
+    } catch (e) {
+      throw this.wrap(e);
+    }
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    try {
+      return (await this.pool.query({ text: toPg(sql), values: bind(params), rowMode: 'array' })).rows;
     } catch (e) {
       throw this.wrap(e);
     }

@@ -170,7 +170,13 @@ export function replayCommand(program: Command): void {
           }),
         );
       }
-      const { candidateEntries: _c, supersededEntries: _s, accounts: _a, ...summary } = report;
+      const {
+        candidateEntries: _c,
+        supersededEntries: _s,
+        supersededEntryIds: _i,
+        accounts: _a,
+        ...summary
+      } = report;
       emit(Boolean(opts['json']), { from, to, ...summary, applied }, () => human(report, from, to, applied));
     } finally {
       await store.close();
