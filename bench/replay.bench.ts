@@ -9,7 +9,7 @@
  * diff (re-interpretation included), so a change can be placed.
  *
  *   npm run bench -- replay [--engine=sqlite|postgres] [--messages=N] [--rounds=N] [--reuse=PATH]
- *                           [--threads=0,2] [--sample=N]
+ *                           [--threads=0,2] [--sample=N] [--build-only]
  *
  * --reuse=PATH (SQLite): the books are built once into PATH (its raw key ring beside it, PATH.keys.json,
  * and what was built, PATH.meta.json, written only once the drain finished) and later runs with the same
@@ -24,14 +24,14 @@ import { staticContextFor } from '../src/apply/applier.ts';
 import { Applier, setUpDemoBooks } from '../src/apply/index.ts';
 import { interpretStored } from '../src/apply/plan.ts';
 import { replayDiff } from '../src/apply/replay.ts';
-import { runReplay } from '../src/apply/replay-run.ts';
+import { pageOf, runReplay } from '../src/apply/replay-run.ts';
 import { generateDemoHealthSystem, generateDftP03Batch } from '../src/demo/index.ts';
 import { parseMessage } from '../src/hl7v2/index.ts';
 import { InboxRepository } from '../src/store/inbox-repository.ts';
 import { migrate, openStore, type Store } from '../src/store/index.ts';
 import { loadMasterData } from '../src/store/master-data.ts';
 import { activeReleaseId, listPeriods, loadRelease } from '../src/store/posting-repository.ts';
-import { postedFactsFor, processedMessageIds, processedMessagesIn } from '../src/store/replay-repository.ts';
+import { postedFactsFor, processedIdRange, processedMessagesIn } from '../src/store/replay-repository.ts';
 import { arg, type BenchDb, freshDb, withUniqueControlIds } from './harness.ts';
 import { fmt, median } from './stats.ts';
 
@@ -158,6 +158,13 @@ export async function run(args: string[]): Promise<void> {
   const replay = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
   const interpretOnly: number[] = [];
   const phases = { messages: [] as number[], facts: [] as number[], diff: [] as number[] };
+  if (reuse && args.includes('--build-only')) {
+    const { built, reused } = await books(engine, reuse, n, 0);
+    console.log(
+      `${reused ? 'already built' : 'built'}: ${reuse}, ${fmt(built.messages)} messages, drain ${fmt(built.applyMsgPerSec)} msg/s`,
+    );
+    return;
+  }
   for (let r = 0; r < rounds; r++) {
     const { db, keys, built, reused } = await books(engine, reuse, n, r);
     if (reused) {
@@ -175,6 +182,7 @@ export async function run(args: string[]): Promise<void> {
       const releaseId = (await activeReleaseId(store))!;
       for (const threads of threadCounts) {
         const t = performance.now();
+        const c0 = process.cpuUsage();
         const report = await runReplay({
           store,
           databaseUrl: db.url,
@@ -186,12 +194,14 @@ export async function run(args: string[]): Promise<void> {
           threads,
         });
         const seconds = (performance.now() - t) / 1000;
+        const c1 = process.cpuUsage(c0);
+        const cpuUs = (c1.user + c1.system) / n;
         const changed = report.entries.changed + report.entries.added + report.entries.removed;
         if (changed !== 0) throw new Error(`replay under the active release found ${changed} differences`);
         if (report.messages !== n) throw new Error(`replay saw ${report.messages} of ${n} messages`);
         replay.get(threads)!.push(n / seconds);
         console.log(
-          `  round ${r + 1}: replay on ${threads || 'this'} thread(s) ${fmt(n / seconds)} msg/s (${seconds.toFixed(1)} s)`,
+          `  round ${r + 1}: replay on ${threads > 1 ? `${threads} threads` : 'this thread'} ${fmt(n / seconds)} msg/s (${seconds.toFixed(1)} s; CPU ${fmt(cpuUs)} µs/message over all threads)`,
         );
       }
 
@@ -199,24 +209,25 @@ export async function run(args: string[]): Promise<void> {
       const release = (await loadRelease(store, releaseId))!;
       const periods = await listPeriods(store);
       const ctx = { ...(await staticContextFor(store, release, KEY)), periods, postedAt: built.at };
-      let afterId = 0n;
+      const range = (await processedIdRange(store, '0000', '9999'))!;
+      const plan = { from: '0000', to: '9999', ...range, pageSize: PAGE, pages: Math.ceil(sample / PAGE) };
       let seen = 0;
       const ms = { messages: 0, facts: 0, diff: 0, interpret: 0 };
-      while (seen < sample) {
-        const ids = await processedMessageIds(store, '0000', '9999', afterId, Math.min(PAGE, sample - seen));
-        if (ids.length === 0) break;
-        const first = ids[0]!;
-        const last = ids.at(-1)!;
-        afterId = last;
-        let t = performance.now();
-        const messages = await processedMessagesIn(store, '0000', '9999', first, last);
-        ms.messages += performance.now() - t;
-        t = performance.now();
-        const posted = await postedFactsFor(store, first, last);
-        ms.facts += performance.now() - t;
-        t = performance.now();
+      const cpu = () => {
+        const c = process.cpuUsage();
+        return (c.user + c.system) / 1000;
+      };
+      for (let k = 0; k < plan.pages; k++) {
+        const page = pageOf(plan, k);
+        let t = cpu();
+        const messages = await processedMessagesIn(store, '0000', '9999', page.firstId, page.lastId);
+        ms.messages += cpu() - t;
+        t = cpu();
+        const posted = await postedFactsFor(store, page.firstId, page.lastId);
+        ms.facts += cpu() - t;
+        t = cpu();
         replayDiff(messages, ctx, posted, periods);
-        ms.diff += performance.now() - t;
+        ms.diff += cpu() - t;
         t = performance.now();
         for (const m of messages) interpretStored(m, ctx);
         ms.interpret += performance.now() - t;
@@ -238,14 +249,14 @@ export async function run(args: string[]): Promise<void> {
     );
   for (const [threads, rates] of replay)
     console.log(
-      `replay (read, re-derive, diff) ${fmt(median(rates))} msg/s median [${rates.map((x) => fmt(x)).join(', ')}] on ${threads === 0 ? 'this thread alone' : `${threads} threads`}; ${(median(rates) / peer).toFixed(2)}x of the peer`,
+      `replay (read, re-derive, diff) ${fmt(median(rates))} msg/s median [${rates.map((x) => fmt(x)).join(', ')}] on ${threads > 1 ? `${threads} threads` : 'this thread alone'}; ${(median(rates) / peer).toFixed(2)}x of the peer`,
     );
   console.log(
     `peer: parse + interpret only ${fmt(peer)} msg/s median (first ${fmt(sample)} messages, this thread)`,
   );
   const us = (xs: number[]) => `${fmt(median(xs), 1)} µs`;
   console.log(
-    `phases per message (this thread, first ${fmt(sample)}): read messages ${us(phases.messages)}, read posted facts ${us(phases.facts)}, re-derive + diff ${us(phases.diff)} (of which parse + interpret ≈ ${fmt(1e6 / peer, 1)} µs)`,
+    `phases, CPU per message (this thread, first ${fmt(sample)}): read messages ${us(phases.messages)}, read posted facts ${us(phases.facts)}, re-derive + diff ${us(phases.diff)} (of which parse + interpret ≈ ${fmt(1e6 / peer, 1)} µs wall)`,
   );
   console.log(
     `load average at the end ${loadavg()

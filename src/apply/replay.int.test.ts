@@ -21,14 +21,14 @@ import { setUpDemoBooks } from './demo-books.ts';
 import { replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
 import { linesText } from './replay-compare.ts';
-import { withSupersededEntries } from './replay-run.ts';
+import { runReplay, withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const AT = '2026-11-25T12:00:00.000Z';
 
 eachEngine('replay under a candidate release', (engine) => {
   test('reports exactly the lines one account mapping changes, nothing under the active release, and posts the difference', async () => {
-    const { store } = await engine.freshStore();
+    const { store, url } = await engine.freshStore();
     await migrate(store);
     const system = generateDemoHealthSystem({ seed: 42 });
     await loadMasterData(store, system);
@@ -97,6 +97,24 @@ eachEngine('replay under a candidate release', (engine) => {
     for (const entity of new Set(report.byAccount.map((a) => a.entity))) {
       const sum = report.byAccount.filter((a) => a.entity === entity).reduce((s, a) => s + a.delta, 0n);
       assert.equal(sum, 0n, `the difference balances in ${entity}`);
+    }
+
+    // The same window cut into pages of 7 messages, on this thread and on two replay threads alone.
+    for (const threads of [0, 3]) {
+      const paged = await runReplay({
+        store,
+        databaseUrl: url,
+        releaseId: candidate.id,
+        tokenKey: KEY,
+        from: '0000',
+        to: '9999',
+        at: AT,
+        threads,
+        replayHere: threads === 0,
+        pageSize: 7,
+        keepEntries: true,
+      });
+      assert.deepEqual(paged, report, `pages merged (${threads} threads) give the one-window report`);
     }
 
     assert.throws(

@@ -21,23 +21,21 @@ export async function processedMessagesBetween(
   return rows.map((r) => storedMessageOf(db, r));
 }
 
-/**
- * Ids of the processed messages received in [from, to) after `afterId`, in order, at most `limit`:
- * how a long replay is cut into pages without holding the messages themselves.
- */
-export async function processedMessageIds(
+/** The first and last id of the processed messages received in [from, to), or null when there are none. */
+export async function processedIdRange(
   db: SqlExecutor,
   from: string,
   to: string,
-  afterId: bigint,
-  limit: number,
-): Promise<bigint[]> {
-  const rows = await db.query<{ id: unknown }>(
-    `SELECT m.id FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
-     WHERE m.id > ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id LIMIT ${Math.max(1, Math.floor(limit))}`,
-    [afterId, from, to],
+): Promise<{ firstId: bigint; lastId: bigint } | null> {
+  const rows = await db.query<{ first_id: unknown; last_id: unknown }>(
+    `SELECT MIN(m.id) AS first_id, MAX(m.id) AS last_id
+     FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
+     WHERE m.received_at >= ? AND m.received_at < ?`,
+    [from, to],
   );
-  return rows.map((r) => asBigInt(r.id));
+  const r = rows[0];
+  if (!r || r.first_id === null || r.first_id === undefined) return null;
+  return { firstId: asBigInt(r.first_id), lastId: asBigInt(r.last_id) };
 }
 
 /** The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. */
