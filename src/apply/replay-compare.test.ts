@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type LineFacts, linesText, linesTextIs, parseLinesText } from './replay-compare.ts';
+import { jsonbText, type LineFacts, linesText, linesTextIs, parseLinesText } from './replay-compare.ts';
 
 const line = (
   side: LineFacts['side'],
@@ -57,4 +57,26 @@ test('the text of a quote-bearing account cannot pass for other lines', () => {
   const b = [line('debit', 'x', '1', 5n), line('credit', 'y', null, 1n)];
   assert.equal(linesTextIs(a, linesText(b)), false);
   assert.equal(linesTextIs(b, linesText(a)), false);
+});
+
+test('jsonbText writes a value as PostgreSQL writes a jsonb back as text', () => {
+  // What `SELECT '<this value as JSON>'::jsonb::text` gave on PostgreSQL 15.
+  const value = {
+    id: 'a',
+    type: 'X',
+    payload: {
+      quantity: 2,
+      unitCost: 1721n,
+      performer: { id: '1', npi: null },
+      trace: null,
+      implant: false,
+      h: [1, 'a"b\\c\u0001\né', {}],
+      e: 0,
+    },
+  };
+  assert.equal(
+    jsonbText(value),
+    '{"id": "a", "type": "X", "payload": {"e": 0, "h": [1, "a\\"b\\\\c\\u0001\\né", {}], "trace": null, "implant": false, "quantity": 2, "unitCost": "1721", "performer": {"id": "1", "npi": null}}}',
+  );
+  assert.equal(jsonbText({ at: new Date(0) }), null, 'toJSON is left to the caller');
 });

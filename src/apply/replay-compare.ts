@@ -76,3 +76,46 @@ export function parseLinesText(text: string): LineFacts[] {
     ([side, account, costCenter, amount]) => ({ side, account, costCenter, amount: BigInt(amount) }),
   );
 }
+
+/** jsonb's order of an object's keys: shorter first, then by their bytes (code units, for ASCII keys). */
+const jsonbKeyOrder = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A value as PostgreSQL writes a jsonb back as text (`payload::text`): keys shorter first then in byte
+ * order, `": "` and `", "` between, every bigint a quoted decimal (as eventsToJson writes it). So an event
+ * stored in jsonb is compared as text too, instead of parsed. Where jsonb writes otherwise (a number
+ * written with an exponent, a non-ASCII key) the texts differ and the caller compares by content; null
+ * for what this writer leaves alone (toJSON).
+ */
+export function jsonbText(v: unknown): string | null {
+  switch (typeof v) {
+    case 'bigint':
+      return `"${v}"`;
+    case 'object': {
+      if (v === null) return 'null';
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return null;
+      if (Array.isArray(v)) {
+        const items: string[] = [];
+        for (const x of v) {
+          const w =
+            x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : jsonbText(x);
+          if (w === null) return null;
+          items.push(w);
+        }
+        return `[${items.join(', ')}]`;
+      }
+      const o = v as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const k of Object.keys(o).sort(jsonbKeyOrder)) {
+        const x = o[k];
+        if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+        const w = jsonbText(x);
+        if (w === null) return null;
+        parts.push(`${JSON.stringify(k)}: ${w}`);
+      }
+      return `{${parts.join(', ')}}`;
+    }
+    default:
+      return JSON.stringify(v) ?? null;
+  }
+}

@@ -155,8 +155,11 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplayReport
     options.onProgress?.(done);
     if (++reported === plan.pages) allReported();
   };
+  // One page is this thread's alone: another would still be loading when it is done.
   const helpers =
-    threads > 1 ? ReplayThreads.start(threads - 1, options, plan, next, keepEntries, onReport) : null;
+    threads > 1 && plan.pages > 1
+      ? ReplayThreads.start(threads - 1, options, plan, next, keepEntries, onReport)
+      : null;
   try {
     const ctx = await replayContext(options.store, options.releaseId, options.tokenKey, options.at);
     // Between pages this thread lets the other threads' reports in (they arrive as events).

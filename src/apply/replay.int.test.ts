@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventFromJson, eventsToJson } from '../canonical/index.ts';
 import { generateDemoHealthSystem, generateTraffic } from '../demo/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { createRelease } from '../mapping/index.ts';
@@ -20,7 +21,7 @@ import { Applier, staticContextFor } from './applier.ts';
 import { setUpDemoBooks } from './demo-books.ts';
 import { replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
-import { linesText } from './replay-compare.ts';
+import { jsonbText, linesText } from './replay-compare.ts';
 import { runReplay, withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
@@ -87,6 +88,16 @@ eachEngine('replay under a candidate release', (engine) => {
       'the store writes posted lines as the diff writes derived ones (the comparison stays on text)',
     );
     const chargeEntries = whole.filter((e) => e.reasonCode === 'charge-posted');
+    const stored = [...posted.eventsByMessage.values()].flat();
+    assert.ok(stored.length > 0);
+    for (const e of stored) {
+      const event = eventFromJson(e.text);
+      assert.equal(
+        e.text,
+        engine.dialect === 'postgres' ? jsonbText(event) : eventsToJson(event),
+        'an unchanged event is the same text as the store gives it back (the comparison stays on text)',
+      );
+    }
     assert.ok(chargeEntries.length > 0, 'the traffic posted charges');
     assert.equal(report.entries.changed, chargeEntries.length, 'every charge entry changes');
     assert.equal(report.entries.added + report.entries.removed, 0, 'and nothing else');

@@ -1,7 +1,7 @@
 import { type CanonicalEvent, eventFromJson, eventsToJson } from '../canonical/index.ts';
 import { type FiscalPeriod, type JournalEntry, journalize } from '../ledger/index.ts';
 import { type ApplyContext, amountOf, interpretStored, postingInput, type StoredMessage } from './plan.ts';
-import { type LineFacts, linesTextIs, parseLinesText } from './replay-compare.ts';
+import { jsonbText, type LineFacts, linesTextIs, parseLinesText } from './replay-compare.ts';
 import { POSTING_TYPE } from './rules.ts';
 
 /** An event as stored: its id, type and release, and its JSON text (parsed only when it must be). */
@@ -109,17 +109,23 @@ function stable(v: unknown): string {
 /** An event as comparable: everything but which release interpreted it. */
 const eventShape = (e: CanonicalEvent) => stable({ ...e, mappingReleaseId: undefined });
 
+/** Whether a stored event's text is jsonb's (PostgreSQL: `": "` after a key) rather than eventsToJson's. */
+function isJsonbText(text: string): boolean {
+  const at = text.indexOf('":');
+  return at > 0 && text.charCodeAt(at + 2) === 32;
+}
+
 /**
  * Whether the candidate's event is the posted one (but for the release that derived it). Fast path:
- * the candidate written as the posted one would have been is the same text; the keys of a jsonb read
- * back from PostgreSQL come in another order, so a different text is compared by content.
+ * the candidate written as the posted one would have been is the same text (as eventsToJson wrote it
+ * on SQLite, as jsonb writes it back on PostgreSQL); a different text is compared by content.
  */
 function sameEvent(candidate: CanonicalEvent, posted: PostedEvent): boolean {
   const asPosted =
     candidate.mappingReleaseId === posted.mappingReleaseId
       ? candidate
       : { ...candidate, mappingReleaseId: posted.mappingReleaseId };
-  if (eventsToJson(asPosted) === posted.text) return true;
+  if ((isJsonbText(posted.text) ? jsonbText(asPosted) : eventsToJson(asPosted)) === posted.text) return true;
   return eventShape(candidate) === eventShape(eventFromJson(posted.text));
 }
 
