@@ -66,7 +66,7 @@ export interface ReplayRunOptions {
    * Threads that replay, this one included (0 or 1: this one alone). Default: one per core, at most 4.
    */
   readonly threads?: number;
-  /** Message ids per page (default 2,000). */
+  /** Message ids per page (default 1,000: a thread left without a page waits at most one page at the end). */
   readonly pageSize?: number;
   /** Keep the entries a correction would post (for `--apply`). */
   readonly keepEntries?: boolean;
@@ -127,7 +127,7 @@ export async function replayClaimedPages(
  * thread starts on the first pages at once while the other threads load (about half a second each).
  */
 export async function runReplay(options: ReplayRunOptions): Promise<ReplayReport> {
-  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 2000));
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
   const inMemory = options.databaseUrl === ':memory:' || options.databaseUrl.includes('mode=memory');
   const threads = inMemory ? 1 : (options.threads ?? Math.min(4, availableParallelism()));
   const keepEntries = options.keepEntries ?? false;
