@@ -36,7 +36,7 @@ import { arg, type BenchDb, freshDb, withUniqueControlIds } from './harness.ts';
 import { fmt, median } from './stats.ts';
 
 const KEY = Buffer.alloc(32, 9);
-const PAGE = 2000;
+const PAGE = 1000;
 
 interface Built {
   readonly messages: number;

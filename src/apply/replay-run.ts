@@ -160,29 +160,29 @@ export async function runReplay(options: ReplayRunOptions): Promise<ReplayReport
     threads > 1 && plan.pages > 1
       ? ReplayThreads.start(threads - 1, options, plan, next, keepEntries, onReport)
       : null;
+  let mine: Promise<void> = Promise.resolve();
   try {
     const ctx = await replayContext(options.store, options.releaseId, options.tokenKey, options.at);
     // Between pages this thread lets the other threads' reports in (they arrive as events).
     const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
-    const here = helpers === null || options.replayHere !== false;
-    await Promise.race([
-      here
-        ? replayClaimedPages(
-            options.store,
-            ctx,
-            plan,
-            next,
-            keepEntries,
-            onReport,
-            helpers ? yieldToEvents : undefined,
-          )
-        : Promise.resolve(),
-      helpers?.failed ?? new Promise<never>(() => undefined),
-    ]);
+    if (helpers === null || options.replayHere !== false)
+      mine = replayClaimedPages(
+        options.store,
+        ctx,
+        plan,
+        next,
+        keepEntries,
+        onReport,
+        helpers ? yieldToEvents : undefined,
+      );
+    const failed = helpers?.failed ?? new Promise<never>(() => undefined);
+    await Promise.race([mine, failed]);
     // This thread claims no more pages: the others finish the ones they hold.
-    await Promise.race([finished, helpers?.failed ?? new Promise<never>(() => undefined)]);
+    await Promise.race([finished, failed]);
   } catch (e) {
+    // No thread claims another page; the page this thread holds ends before the failure is passed on.
     Atomics.store(next, 0, plan.pages);
+    await mine.catch(() => undefined);
     throw e;
   } finally {
     await helpers?.close();

@@ -127,6 +127,22 @@ eachEngine('replay under a candidate release', (engine) => {
       });
       assert.deepEqual(paged, report, `pages merged (${threads} threads) give the one-window report`);
     }
+    // Replay threads that cannot replay (their database has no books) fail the run instead of leaving pages.
+    await assert.rejects(
+      runReplay({
+        store,
+        databaseUrl: await engine.freshUrl(),
+        releaseId: candidate.id,
+        tokenKey: KEY,
+        from: '0000',
+        to: '9999',
+        at: AT,
+        threads: 2,
+        replayHere: false,
+        pageSize: 7,
+      }),
+      /replay thread/,
+    );
 
     assert.throws(
       () => replayCorrections(report, ctx.ledger, periods, { preparedBy: 'ana', approvedBy: 'Ana ', at: AT }),
