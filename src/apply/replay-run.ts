@@ -3,7 +3,12 @@ import { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
 import type { SqlExecutor, Store } from '../store/index.ts';
 import { listPeriods, loadRelease } from '../store/posting-repository.ts';
-import { postedFactsFor, processedMessageIds, processedMessagesIn } from '../store/replay-repository.ts';
+import {
+  postedEntriesById,
+  postedFactsFor,
+  processedIdRange,
+  processedMessagesIn,
+} from '../store/replay-repository.ts';
 import { staticContextFor } from './applier.ts';
 import type { ApplyContext } from './plan.ts';
 import { mergeReplayReports, type ReplayReport, replayDiff } from './replay.ts';
@@ -39,7 +44,12 @@ export async function replayPage(
   const messages = await processedMessagesIn(db, page.from, page.to, page.firstId, page.lastId);
   const posted = await postedFactsFor(db, page.firstId, page.lastId);
   const report = replayDiff(messages, ctx, posted, ctx.periods);
-  return keepEntries ? report : { ...report, candidateEntries: [], supersededEntries: [] };
+  return keepEntries ? report : { ...report, candidateEntries: [], supersededEntryIds: [] };
+}
+
+/** The report with the posted entries it supersedes read whole from the books (what --apply reverses). */
+export async function withSupersededEntries(db: SqlExecutor, report: ReplayReport): Promise<ReplayReport> {
+  return { ...report, supersededEntries: await postedEntriesById(db, report.supersededEntryIds) };
 }
 
 export interface ReplayRunOptions {
@@ -52,79 +62,134 @@ export interface ReplayRunOptions {
   readonly to: string;
   /** The clock of derived entries (postedAt). */
   readonly at: string;
-  /** Replay threads; 0 replays on this thread. Default: one per core, at most 4. */
+  /**
+   * Threads that replay, this one included (0 or 1: this one alone). Default: one per core, at most 4.
+   */
   readonly threads?: number;
-  /** Messages per page (default 2,000). */
+  /** Message ids per page (default 1,000: a thread left without a page waits at most one page at the end). */
   readonly pageSize?: number;
   /** Keep the entries a correction would post (for `--apply`). */
   readonly keepEntries?: boolean;
+  /**
+   * Whether this thread replays pages too (default true). False leaves every page to the other threads,
+   * which a short range otherwise never reaches: this thread is done before they have loaded.
+   */
+  readonly replayHere?: boolean;
   readonly onProgress?: (messages: number) => void;
+}
+
+/**
+ * The pages of a replay: the id range of the window's processed messages cut into `pageSize` ids each,
+ * numbered from 0, so every thread can tell page k's bounds from k alone.
+ */
+export interface ReplayPlan {
+  readonly from: string;
+  readonly to: string;
+  readonly firstId: bigint;
+  readonly lastId: bigint;
+  readonly pageSize: number;
+  readonly pages: number;
+}
+
+export function pageOf(plan: ReplayPlan, k: number): ReplayPage {
+  const firstId = plan.firstId + BigInt(k) * BigInt(plan.pageSize);
+  const end = firstId + BigInt(plan.pageSize) - 1n;
+  return { from: plan.from, to: plan.to, firstId, lastId: end < plan.lastId ? end : plan.lastId };
+}
+
+/**
+ * Pages are claimed from a counter shared by every replaying thread (Atomics on a SharedArrayBuffer):
+ * a thread takes the next page when it is free, with no round trip through this thread, so no thread
+ * waits for work while another holds it and a thread still starting simply claims later.
+ */
+export async function replayClaimedPages(
+  db: SqlExecutor,
+  ctx: ApplyContext,
+  plan: ReplayPlan,
+  next: Int32Array,
+  keepEntries: boolean,
+  onReport: (page: number, report: ReplayReport) => void,
+  between: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  for (;;) {
+    const k = Atomics.add(next, 0, 1);
+    if (k >= plan.pages) return;
+    onReport(k, await replayPage(db, ctx, pageOf(plan, k), keepEntries));
+    await between();
+  }
 }
 
 /**
  * Replays a range of stored messages under a release and reports the difference against the books,
  * page by page so memory stays bounded however long the range. Pages are independent (stock is valued
- * at what the posted movements said, never re-run), so they are spread over threads, each with its
- * own connection, and their reports merged in message order.
+ * at what the posted movements said, never re-run), so this thread and `threads − 1` replay threads,
+ * each with its own connection, claim them in turn; their reports are merged in message order. This
+ * thread starts on the first pages at once while the other threads load (about half a second each).
  */
 export async function runReplay(options: ReplayRunOptions): Promise<ReplayReport> {
-  const pageSize = options.pageSize ?? 2000;
+  const pageSize = Math.max(1, Math.floor(options.pageSize ?? 1000));
   const inMemory = options.databaseUrl === ':memory:' || options.databaseUrl.includes('mode=memory');
-  const threads = inMemory ? 0 : (options.threads ?? Math.min(4, availableParallelism()));
+  const threads = inMemory ? 1 : (options.threads ?? Math.min(4, availableParallelism()));
   const keepEntries = options.keepEntries ?? false;
-  const pool =
-    threads > 0 ? await ReplayPool.start(threads, options) : await InThread.start(options, keepEntries);
-  const reports: ReplayReport[] = [];
+  const bounds = await processedIdRange(options.store, options.from, options.to);
+  if (bounds === null) return mergeReplayReports([], options.releaseId);
+  const plan: ReplayPlan = {
+    from: options.from,
+    to: options.to,
+    firstId: bounds.firstId,
+    lastId: bounds.lastId,
+    pageSize,
+    pages: Number((bounds.lastId - bounds.firstId) / BigInt(pageSize)) + 1,
+  };
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const reports: ReplayReport[] = new Array(plan.pages);
+  let reported = 0;
   let done = 0;
+  let allReported: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    allReported = resolve;
+  });
+  const onReport = (k: number, r: ReplayReport) => {
+    reports[k] = r;
+    done += r.messages;
+    options.onProgress?.(done);
+    if (++reported === plan.pages) allReported();
+  };
+  // One page is this thread's alone: another would still be loading when it is done.
+  const helpers =
+    threads > 1 && plan.pages > 1
+      ? ReplayThreads.start(threads - 1, options, plan, next, keepEntries, onReport)
+      : null;
+  let mine: Promise<void> = Promise.resolve();
   try {
-    const pending = new Map<number, Promise<void>>();
-    let afterId = 0n;
-    let index = 0;
-    for (;;) {
-      const ids = await processedMessageIds(options.store, options.from, options.to, afterId, pageSize);
-      if (ids.length === 0) break;
-      const page: ReplayPage = { from: options.from, to: options.to, firstId: ids[0]!, lastId: ids.at(-1)! };
-      afterId = page.lastId;
-      const slot = index++;
-      pending.set(
-        slot,
-        pool.replay(page, keepEntries).then((r) => {
-          reports[slot] = r;
-          done += r.messages;
-          options.onProgress?.(done);
-          pending.delete(slot);
-        }),
+    const ctx = await replayContext(options.store, options.releaseId, options.tokenKey, options.at);
+    // Between pages this thread lets the other threads' reports in (they arrive as events).
+    const yieldToEvents = () => new Promise<void>((resolve) => setImmediate(resolve));
+    if (helpers === null || options.replayHere !== false)
+      mine = replayClaimedPages(
+        options.store,
+        ctx,
+        plan,
+        next,
+        keepEntries,
+        onReport,
+        helpers ? yieldToEvents : undefined,
       );
-      // Two pages per thread in flight: threads never wait for work, and memory stays bounded.
-      if (pending.size >= Math.max(2, threads * 2)) await Promise.race(pending.values());
-    }
-    await Promise.all(pending.values());
+    const failed = helpers?.failed ?? new Promise<never>(() => undefined);
+    await Promise.race([mine, failed]);
+    // This thread claims no more pages: the others finish the ones they hold.
+    await Promise.race([finished, failed]);
+  } catch (e) {
+    // No thread claims another page; the page this thread holds ends before the failure is passed on.
+    Atomics.store(next, 0, plan.pages);
+    await mine.catch(() => undefined);
+    throw e;
   } finally {
-    await pool.close();
+    await helpers?.close();
   }
-  return mergeReplayReports(reports, options.releaseId);
-}
-
-interface Pool {
-  replay(page: ReplayPage, keepEntries: boolean): Promise<ReplayReport>;
-  close(): Promise<void>;
-}
-
-class InThread implements Pool {
-  private constructor(
-    private readonly store: Store,
-    private readonly ctx: ApplyContext,
-  ) {}
-
-  static async start(o: ReplayRunOptions, _keep: boolean): Promise<InThread> {
-    return new InThread(o.store, await replayContext(o.store, o.releaseId, o.tokenKey, o.at));
-  }
-
-  replay(page: ReplayPage, keepEntries: boolean): Promise<ReplayReport> {
-    return replayPage(this.store, this.ctx, page, keepEntries);
-  }
-
-  async close(): Promise<void> {}
+  const merged = mergeReplayReports(reports, options.releaseId);
+  // The superseded entries are named by the pages and read whole once, here, for the correction.
+  return keepEntries ? withSupersededEntries(options.store, merged) : merged;
 }
 
 export interface ReplayThreadData {
@@ -134,53 +199,72 @@ export interface ReplayThreadData {
   readonly releaseId: string;
   readonly tokenKey: Uint8Array;
   readonly at: string;
+  readonly plan: ReplayPlan;
+  /** The page counter (an Int32Array over a SharedArrayBuffer) every replaying thread claims from. */
+  readonly next: Int32Array;
+  readonly keepEntries: boolean;
 }
-
-export type ToReplayThread =
-  | { readonly type: 'page'; readonly id: number; readonly page: ReplayPage; readonly keepEntries: boolean }
-  | { readonly type: 'stop' };
 
 export type FromReplayThread =
   | { readonly type: 'ready' }
-  | { readonly type: 'report'; readonly id: number; readonly report: ReplayReport }
-  | {
-      readonly type: 'error';
-      readonly id: number | null;
-      readonly code: string | null;
-      readonly message: string;
-    };
+  | { readonly type: 'report'; readonly page: number; readonly report: ReplayReport }
+  /** After its last report: a thread that exits without saying so lost pages it had claimed. */
+  | { readonly type: 'done' }
+  | { readonly type: 'error'; readonly code: string | null; readonly message: string };
 
-class ReplayPool implements Pool {
-  private readonly waiting = new Map<
-    number,
-    { resolve: (r: ReplayReport) => void; reject: (e: Error) => void }
-  >();
-  private readonly load = new Map<Worker, number>();
-  private next = 1;
+/** The replay threads besides this one; `failed` rejects when one of them does. */
+class ReplayThreads {
+  private readonly ready = new Set<Worker>();
+  private readonly done = new Set<Worker>();
+  private readonly exits: Promise<void>[];
+  readonly failed: Promise<never>;
 
-  private constructor(private readonly workers: Worker[]) {
-    for (const w of workers) {
-      this.load.set(w, 0);
-      w.on('message', (m: FromReplayThread) => {
-        if (m.type === 'ready') return;
-        const id = m.id;
-        if (id === null) return;
-        this.load.set(w, (this.load.get(w) ?? 1) - 1);
-        const waiter = this.waiting.get(id);
-        this.waiting.delete(id);
-        if (m.type === 'report') waiter?.resolve(m.report);
-        else
-          waiter?.reject(
-            new CrosswalkError(m.code && isCode(m.code) ? m.code : 'CW_ERR_APPLY_INTERNAL', {
-              reason: m.message,
-            }),
-          );
-      });
-      w.on('error', (e) => this.failAll(e));
-    }
+  private constructor(
+    private readonly workers: Worker[],
+    onReport: (page: number, report: ReplayReport) => void,
+    next: Int32Array,
+    pages: number,
+  ) {
+    this.exits = workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    this.failed = new Promise<never>((_, reject) => {
+      const fail = (e: Error) => {
+        // No thread claims another page: the replay has failed.
+        Atomics.store(next, 0, pages);
+        reject(e);
+      };
+      for (const w of workers) {
+        w.on('message', (m: FromReplayThread) => {
+          if (m.type === 'ready') this.ready.add(w);
+          else if (m.type === 'report') onReport(m.page, m.report);
+          else if (m.type === 'done') this.done.add(w);
+          else
+            fail(
+              new CrosswalkError(m.code && isCode(m.code) ? m.code : 'CW_ERR_APPLY_INTERNAL', {
+                reason: `replay thread: ${m.message}`,
+              }),
+            );
+        });
+        w.on('error', fail);
+        w.on('exit', (code) => {
+          if (!this.done.has(w) && !this.closing)
+            fail(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `replay thread exited ${code}` }));
+        });
+      }
+    });
+    // Nothing may be left unhandled when this thread finished first or failed on its own.
+    this.failed.catch(() => undefined);
   }
 
-  static async start(n: number, o: ReplayRunOptions): Promise<ReplayPool> {
+  private closing = false;
+
+  static start(
+    n: number,
+    o: ReplayRunOptions,
+    plan: ReplayPlan,
+    next: Int32Array,
+    keepEntries: boolean,
+    onReport: (page: number, report: ReplayReport) => void,
+  ): ReplayThreads {
     const data: ReplayThreadData = {
       entry: './replay-thread-main.ts',
       databaseUrl: o.databaseUrl,
@@ -188,63 +272,25 @@ class ReplayPool implements Pool {
       releaseId: o.releaseId,
       tokenKey: o.tokenKey,
       at: o.at,
+      plan,
+      next,
+      keepEntries,
     };
     const workers = Array.from(
       { length: n },
       () => new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: data }),
     );
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            const onMessage = (m: FromReplayThread) => {
-              if (m.type === 'ready') {
-                w.off('message', onMessage);
-                resolve();
-              } else if (m.type === 'error') {
-                w.off('message', onMessage);
-                reject(
-                  new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `replay thread: ${m.message}` }),
-                );
-              }
-            };
-            w.on('message', onMessage);
-            w.once('error', reject);
-          }),
-      ),
-    ).catch(async (e) => {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
-    });
-    return new ReplayPool(workers);
+    return new ReplayThreads(workers, onReport, next, plan.pages);
   }
 
-  private failAll(e: Error): void {
-    for (const w of this.waiting.values()) w.reject(e);
-    this.waiting.clear();
-  }
-
-  replay(page: ReplayPage, keepEntries: boolean): Promise<ReplayReport> {
-    // The least busy thread takes the page.
-    const w = [...this.load].sort((a, b) => a[1] - b[1])[0]![0];
-    this.load.set(w, (this.load.get(w) ?? 0) + 1);
-    const id = this.next++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      w.postMessage({ type: 'page', id, page, keepEntries } satisfies ToReplayThread);
-    });
-  }
-
+  /**
+   * Once every page is reported (or the replay failed): a thread that is replaying finds no page left
+   * and closes its connection itself; one still loading is stopped, as it holds nothing yet.
+   */
   async close(): Promise<void> {
-    await Promise.all(
-      this.workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            w.once('exit', () => resolve());
-            w.postMessage({ type: 'stop' } satisfies ToReplayThread);
-          }),
-      ),
-    );
+    this.closing = true;
+    for (const w of this.workers) if (!this.ready.has(w)) void w.terminate();
+    await Promise.all(this.exits);
   }
 }
 

@@ -1,13 +1,15 @@
-/** A replay thread: its own connection and context; replays the pages it is sent (see replay-run.ts). */
+/**
+ * A replay thread: its own connection and context; claims pages from the counter it shares with the
+ * other replaying threads until none is left, sending each page's report (see replay-run.ts).
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCrosswalkError } from '../errors/index.ts';
 import { openStore } from '../store/index.ts';
 import {
   type FromReplayThread,
   type ReplayThreadData,
+  replayClaimedPages,
   replayContext,
-  replayPage,
-  type ToReplayThread,
 } from './replay-run.ts';
 
 const port = parentPort!;
@@ -20,18 +22,17 @@ try {
     poolMax: 2,
     ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
   });
-  const ctx = await replayContext(store, data.releaseId, data.tokenKey, data.at);
-  port.on('message', (m: ToReplayThread) => {
-    if (m.type === 'stop') {
-      void store.close().finally(() => port.close());
-      return;
-    }
-    replayPage(store, ctx, m.page, m.keepEntries).then(
-      (report) => send({ type: 'report', id: m.id, report }),
-      (e) => send({ type: 'error', id: m.id, code: codeOf(e), message: (e as Error).message ?? String(e) }),
+  try {
+    const ctx = await replayContext(store, data.releaseId, data.tokenKey, data.at);
+    send({ type: 'ready' });
+    await replayClaimedPages(store, ctx, data.plan, data.next, data.keepEntries, (page, report) =>
+      send({ type: 'report', page, report }),
     );
-  });
-  send({ type: 'ready' });
+  } finally {
+    await store.close();
+  }
+  send({ type: 'done' });
 } catch (e) {
-  send({ type: 'error', id: null, code: codeOf(e), message: (e as Error).message ?? String(e) });
+  send({ type: 'error', code: codeOf(e), message: (e as Error).message ?? String(e) });
 }
+// The thread ends when nothing is left to run; its messages are delivered before its exit.

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventFromJson, eventsToJson } from '../canonical/index.ts';
 import { generateDemoHealthSystem, generateTraffic } from '../demo/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { createRelease } from '../mapping/index.ts';
@@ -13,19 +14,21 @@ import {
   saveEntries,
   saveRelease,
 } from '../store/posting-repository.ts';
-import { postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
+import { postedEntriesById, postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Applier, staticContextFor } from './applier.ts';
 import { setUpDemoBooks } from './demo-books.ts';
 import { replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
+import { jsonbText, linesText } from './replay-compare.ts';
+import { runReplay, withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const AT = '2026-11-25T12:00:00.000Z';
 
 eachEngine('replay under a candidate release', (engine) => {
   test('reports exactly the lines one account mapping changes, nothing under the active release, and posts the difference', async () => {
-    const { store } = await engine.freshStore({ migrated: true });
+    const { store, url } = await engine.freshStore({ migrated: true });
     const system = generateDemoHealthSystem({ seed: 42 });
     await loadMasterData(store, system);
     await setUpDemoBooks(store, system, new Date(AT));
@@ -68,10 +71,31 @@ eachEngine('replay under a candidate release', (engine) => {
     );
 
     const ctx = await staticContextFor(store, (await loadRelease(store, candidate.id))!, KEY);
-    const report = replayDiff(messages, { ...ctx, periods, postedAt: AT }, posted, periods);
-    const chargeEntries = [...posted.entriesByEvent.values()]
-      .flat()
-      .filter((e) => e.reasonCode === 'charge-posted');
+    const report = await withSupersededEntries(
+      store,
+      replayDiff(messages, { ...ctx, periods, postedAt: AT }, posted, periods),
+    );
+    const compact = [...posted.entriesByEvent.values()].flat();
+    const whole = await postedEntriesById(
+      store,
+      compact.map((e) => e.id),
+    );
+    assert.deepEqual(
+      compact.map((e) => e.lines),
+      whole.map((e) => linesText(e.lines)),
+      'the store writes posted lines as the diff writes derived ones (the comparison stays on text)',
+    );
+    const chargeEntries = whole.filter((e) => e.reasonCode === 'charge-posted');
+    const stored = [...posted.eventsByMessage.values()].flat();
+    assert.ok(stored.length > 0);
+    for (const e of stored) {
+      const event = eventFromJson(e.text);
+      assert.equal(
+        e.text,
+        engine.dialect === 'postgres' ? jsonbText(event) : eventsToJson(event),
+        'an unchanged event is the same text as the store gives it back (the comparison stays on text)',
+      );
+    }
     assert.ok(chargeEntries.length > 0, 'the traffic posted charges');
     assert.equal(report.entries.changed, chargeEntries.length, 'every charge entry changes');
     assert.equal(report.entries.added + report.entries.removed, 0, 'and nothing else');
@@ -83,6 +107,40 @@ eachEngine('replay under a candidate release', (engine) => {
       const sum = report.byAccount.filter((a) => a.entity === entity).reduce((s, a) => s + a.delta, 0n);
       assert.equal(sum, 0n, `the difference balances in ${entity}`);
     }
+
+    // The same window cut into pages of 7 messages, on this thread and on two replay threads alone.
+    for (const threads of [0, 3]) {
+      const paged = await runReplay({
+        store,
+        databaseUrl: url,
+        releaseId: candidate.id,
+        tokenKey: KEY,
+        from: '0000',
+        to: '9999',
+        at: AT,
+        threads,
+        replayHere: threads === 0,
+        pageSize: 7,
+        keepEntries: true,
+      });
+      assert.deepEqual(paged, report, `pages merged (${threads} threads) give the one-window report`);
+    }
+    // Replay threads that cannot replay (their database has no books) fail the run instead of leaving pages.
+    await assert.rejects(
+      runReplay({
+        store,
+        databaseUrl: await engine.freshUrl(),
+        releaseId: candidate.id,
+        tokenKey: KEY,
+        from: '0000',
+        to: '9999',
+        at: AT,
+        threads: 2,
+        replayHere: false,
+        pageSize: 7,
+      }),
+      /replay thread/,
+    );
 
     assert.throws(
       () => replayCorrections(report, ctx.ledger, periods, { preparedBy: 'ana', approvedBy: 'Ana ', at: AT }),

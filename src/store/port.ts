@@ -34,6 +34,11 @@ export interface SqlExecutor {
   /** Seals and opens the stored message bodies that carry patient data (see raw-cipher.ts). */
   readonly rawCipher: RawCipher;
   query<T extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /**
+   * The rows as arrays of column values in select order, for reads of many rows where one object per
+   * row (its keys, and on SQLite the named-column lookup) is a cost of its own. Values as `query` gives.
+   */
+  queryArrays(sql: string, params?: readonly SqlValue[]): Promise<unknown[][]>;
   execute(sql: string, params?: readonly SqlValue[]): Promise<{ rowsAffected: number }>;
   /** Runs statements separated by semicolons, with no parameters (DDL, migrations). */
   executeScript(sql: string): Promise<void>;

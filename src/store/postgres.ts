@@ -127,6 +127,9 @@ class ClientExecutor implements SqlExecutor {
       return this.types.stale(e);
     }
   }
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return (await this.client.query({ text: toPg(sql), values: bind(params), rowMode: 'array' })).rows;
+  }
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {
     try {
       return { rowsAffected: (await this.client.query(toPg(sql), bind(params))).rowCount ?? 0 };
@@ -187,6 +190,14 @@ export class PostgresStore implements Store {
       return (await this.pool.query(toPg(sql), bind(params))).rows as T[];
     } catch (e) {
       return this.types.stale(this.wrap(e));
+    }
+  }
+
+  async queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    try {
+      return (await this.pool.query({ text: toPg(sql), values: bind(params), rowMode: 'array' })).rows;
+    } catch (e) {
+      throw this.wrap(e);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { StoredMessage } from '../apply/plan.ts';
-import type { PostedEvent, PostedFacts } from '../apply/replay.ts';
+import type { PostedEntry, PostedEvent, PostedFacts } from '../apply/replay.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalEntryOf, journalLineOf } from './books-queries.ts';
 import type { SqlExecutor } from './port.ts';
@@ -21,23 +21,21 @@ export async function processedMessagesBetween(
   return rows.map((r) => storedMessageOf(db, r));
 }
 
-/**
- * Ids of the processed messages received in [from, to) after `afterId`, in order, at most `limit`:
- * how a long replay is cut into pages without holding the messages themselves.
- */
-export async function processedMessageIds(
+/** The first and last id of the processed messages received in [from, to), or null when there are none. */
+export async function processedIdRange(
   db: SqlExecutor,
   from: string,
   to: string,
-  afterId: bigint,
-  limit: number,
-): Promise<bigint[]> {
-  const rows = await db.query<{ id: unknown }>(
-    `SELECT m.id FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
-     WHERE m.id > ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id LIMIT ${Math.max(1, Math.floor(limit))}`,
-    [afterId, from, to],
+): Promise<{ firstId: bigint; lastId: bigint } | null> {
+  const rows = await db.query<{ first_id: unknown; last_id: unknown }>(
+    `SELECT MIN(m.id) AS first_id, MAX(m.id) AS last_id
+     FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
+     WHERE m.received_at >= ? AND m.received_at < ?`,
+    [from, to],
   );
-  return rows.map((r) => asBigInt(r.id));
+  const r = rows[0];
+  if (!r || r.first_id === null || r.first_id === undefined) return null;
+  return { firstId: asBigInt(r.first_id), lastId: asBigInt(r.last_id) };
 }
 
 /** The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. */
@@ -58,67 +56,108 @@ export async function processedMessagesIn(
 }
 
 /**
+ * A posted entry's lines as one JSON text, `[[side, account, costCenter, "amount"], …]` in line order
+ * (amount a decimal string: it is exact beyond 2^53), built by the database: the diff reads it against
+ * the candidate's lines (`linesTextIs`, apply/replay-compare.ts) and parses it only when they differ,
+ * so a window's lines cost one string per entry instead of one object per line.
+ */
+function linesJson(dialect: 'sqlite' | 'postgres'): string {
+  return dialect === 'sqlite'
+    ? // In the primary key's order, which is line order; sorting them cost a tenth of the query. Lines
+      // in another order would only be parsed and compared as a multiset (apply/replay.ts).
+      `(SELECT json_group_array(json_array(l.side, l.account, l.cost_center, CAST(l.amount AS TEXT)))
+        FROM journal_lines l WHERE l.entry_id = e.id)`
+    : `(SELECT '[' || string_agg('[' || to_json(l.side)::text || ',' || to_json(l.account)::text || ','
+                || COALESCE(to_json(l.cost_center)::text, 'null') || ',"' || l.amount::text || '"]', ',' ORDER BY l.line_no) || ']'
+        FROM journal_lines l WHERE l.entry_id = e.id)`;
+}
+
+/**
  * Posted events, entries and movement values of the messages with ids in [firstId, lastId], in the
- * shapes replayDiff compares: a handful of range queries over the events' message index, not one query
- * per few hundred ids. Events stay JSON text until a comparison needs them parsed.
+ * shapes replayDiff compares: two range queries over the events' message index (events with the sum of
+ * their movements; entries with their lines as text), rows as arrays. Events stay the JSON text they
+ * were stored as, entries stay compact (`PostedEntry`); `postedEntriesById` reads the few whole entries
+ * a correction reverses.
  */
 export async function postedFactsFor(db: SqlExecutor, firstId: bigint, lastId: bigint): Promise<PostedFacts> {
   const eventsByMessage = new Map<bigint, PostedEvent[]>();
-  const entriesByEvent = new Map<string, JournalEntry[]>();
+  const entriesByEvent = new Map<string, PostedEntry[]>();
   const movementValueByEvent = new Map<string, bigint>();
   const range = [firstId, lastId];
-  for (const r of await db.query(
-    `SELECT id, type, mapping_release_id, source_message_id, payload FROM canonical_events
-     WHERE source_message_id BETWEEN ? AND ? ORDER BY source_message_id, id`,
+  const pg = db.capabilities.dialect === 'postgres';
+  let mid: bigint | null = null;
+  let list: PostedEvent[] = [];
+  for (const r of await db.queryArrays(
+    // NULL movement sum: the event moved no stock (no row), which is not a movement worth 0.
+    `SELECT ev.source_message_id, ev.id, ev.type, ev.mapping_release_id, ${pg ? 'ev.payload::text' : 'ev.payload'},
+            (SELECT SUM(m.value) FROM inventory_movements m WHERE m.source_event_id = ev.id)
+     FROM canonical_events ev WHERE ev.source_message_id BETWEEN ? AND ? ORDER BY ev.source_message_id, ev.id`,
     range,
   )) {
-    const mid = asBigInt(r['source_message_id']);
-    const list = eventsByMessage.get(mid) ?? [];
-    list.push({
-      id: String(r['id']),
-      type: String(r['type']),
-      mappingReleaseId: String(r['mapping_release_id']),
-      text: typeof r['payload'] === 'string' ? (r['payload'] as string) : JSON.stringify(r['payload']),
-    });
-    eventsByMessage.set(mid, list);
+    // Rows come grouped by message: one map entry per message, not a lookup per event.
+    const m = asBigInt(r[0]);
+    if (m !== mid) {
+      mid = m;
+      list = [];
+      eventsByMessage.set(m, list);
+    }
+    const id = r[1] as string;
+    list.push({ id, type: r[2] as string, mappingReleaseId: r[3] as string, text: r[4] as string });
+    if (r[5] !== null) movementValueByEvent.set(id, asBigInt(r[5]));
   }
-  for (const r of await db.query(
-    `SELECT m.source_event_id, SUM(m.value) AS v FROM inventory_movements m
-     JOIN canonical_events ev ON ev.id = m.source_event_id
-     WHERE ev.source_message_id BETWEEN ? AND ? GROUP BY m.source_event_id`,
-    range,
-  )) {
-    movementValueByEvent.set(String(r['source_event_id']), asBigInt(r['v']));
-  }
-  const lines = new Map<string, JournalLine[]>();
-  for (const r of await db.query(
-    // From the events' message index outwards; no ORDER BY, which made SQLite scan every line instead.
-    `SELECT l.entry_id, l.line_no, l.account, l.cost_center, l.side, l.amount, l.memo, l.dimensions
-     FROM canonical_events ev JOIN journal_entries e ON e.source_event_id = ev.id
-     JOIN journal_lines l ON l.entry_id = e.id
-     WHERE ev.source_message_id BETWEEN ? AND ?`,
-    range,
-  )) {
-    const id = String(r['entry_id']);
-    const list = lines.get(id) ?? [];
-    list.push(journalLineOf(r));
-    lines.set(id, list);
-  }
-  for (const r of await db.query(
-    `SELECT e.id, e.entity, e.currency, e.period_id, e.late_from_period, e.effective_date, e.accounting_date,
-            e.posted_at, e.source_event_id, e.rule_id, e.reason_code, e.description, e.group_id, e.reverses
+  for (const r of await db.queryArrays(
+    `SELECT e.id, e.source_event_id, e.rule_id, e.entity, e.currency, e.reverses, ${linesJson(db.capabilities.dialect)}
      FROM canonical_events ev JOIN journal_entries e ON e.source_event_id = ev.id
      WHERE ev.source_message_id BETWEEN ? AND ?`,
     range,
   )) {
-    const entry = journalEntryOf(
-      r,
-      (lines.get(String(r['id'])) ?? []).sort((a, b) => a.lineNo - b.lineNo),
-    );
-    const list = entriesByEvent.get(entry.sourceEventId) ?? [];
-    list.push(entry);
-    entriesByEvent.set(entry.sourceEventId, list);
+    const entry: PostedEntry = {
+      id: r[0] as string,
+      sourceEventId: r[1] as string,
+      ruleId: r[2] as string,
+      entity: r[3] as string,
+      currency: r[4] as string,
+      reverses: (r[5] as string | null) ?? null,
+      lines: (r[6] as string | null) ?? '[]',
+    };
+    const had = entriesByEvent.get(entry.sourceEventId);
+    if (had) had.push(entry);
+    else entriesByEvent.set(entry.sourceEventId, [entry]);
   }
-  for (const list of entriesByEvent.values()) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const l of entriesByEvent.values())
+    if (l.length > 1) l.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { eventsByMessage, entriesByEvent, movementValueByEvent };
+}
+
+/** Whole posted entries (with their lines) by id, in the order asked; the ones not found are left out. */
+export async function postedEntriesById(db: SqlExecutor, ids: readonly string[]): Promise<JournalEntry[]> {
+  const byId = new Map<string, JournalEntry>();
+  for (let i = 0; i < ids.length; i += 400) {
+    const part = ids.slice(i, i + 400);
+    const marks = part.map(() => '?').join(', ');
+    const lines = new Map<string, JournalLine[]>();
+    for (const r of await db.query(
+      `SELECT entry_id, line_no, account, cost_center, side, amount, memo, dimensions
+       FROM journal_lines WHERE entry_id IN (${marks}) ORDER BY entry_id, line_no`,
+      part,
+    )) {
+      const id = String(r['entry_id']);
+      const list = lines.get(id) ?? [];
+      list.push(journalLineOf(r));
+      lines.set(id, list);
+    }
+    for (const r of await db.query(
+      `SELECT id, entity, currency, period_id, late_from_period, effective_date, accounting_date,
+              posted_at, source_event_id, rule_id, reason_code, description, group_id, reverses
+       FROM journal_entries WHERE id IN (${marks})`,
+      part,
+    )) {
+      const id = String(r['id']);
+      byId.set(id, journalEntryOf(r, lines.get(id) ?? []));
+    }
+  }
+  return ids.flatMap((id) => {
+    const e = byId.get(id);
+    return e ? [e] : [];
+  });
 }

@@ -98,6 +98,21 @@ export class SqliteStore implements Store {
     return [];
   }
 
+  private runQueryArrays(sql: string, params: readonly SqlValue[]): unknown[][] {
+    const s = this.prepare(sql);
+    if (!s.reader) {
+      s.run(...bind(params));
+      return [];
+    }
+    // The statement is shared through the cache: raw mode is set for this call only.
+    s.raw(true);
+    try {
+      return s.all(...bind(params)) as unknown[][];
+    } finally {
+      s.raw(false);
+    }
+  }
+
   private runExecute(sql: string, params: readonly SqlValue[]): { rowsAffected: number } {
     const s = this.prepare(sql);
     if (s.reader) {
@@ -124,6 +139,7 @@ export class SqliteStore implements Store {
       rawCipher: this.rawCipher,
       query: async <T extends Row>(sql: string, params: readonly SqlValue[] = []) =>
         this.runQuery<T>(sql, params),
+      queryArrays: async (sql: string, params: readonly SqlValue[] = []) => this.runQueryArrays(sql, params),
       execute: async (sql: string, params: readonly SqlValue[] = []) => this.runExecute(sql, params),
       executeScript: async (sql: string) => {
         this.db.exec(sql);
@@ -133,6 +149,10 @@ export class SqliteStore implements Store {
 
   query<T extends Row = Row>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     return this.exclusive(() => this.runQuery<T>(sql, params));
+  }
+
+  queryArrays(sql: string, params: readonly SqlValue[] = []): Promise<unknown[][]> {
+    return this.exclusive(() => this.runQueryArrays(sql, params));
   }
 
   execute(sql: string, params: readonly SqlValue[] = []): Promise<{ rowsAffected: number }> {

@@ -93,7 +93,10 @@ export function replayCommand(program: Command): void {
       .option('--apply', 'post the difference as reversals plus new entries (needs --approved-by)')
       .option('--as <name>', "who prepares the correction (must be the token's user)")
       .option('--approved-by <name>', 'who approves it: someone other than the preparer')
-      .option('--threads <n>', 'replay threads (0: none; default one per core, at most 4)')
+      .option(
+        '--threads <n>',
+        'threads that replay, this one included (0 or 1: this one alone; default one per core, at most 4)',
+      )
       .option('--json', 'print JSON'),
   ).action(async (opts: Record<string, unknown>) => {
     const config = configFrom(opts);
@@ -170,7 +173,13 @@ export function replayCommand(program: Command): void {
           }),
         );
       }
-      const { candidateEntries: _c, supersededEntries: _s, accounts: _a, ...summary } = report;
+      const {
+        candidateEntries: _c,
+        supersededEntries: _s,
+        supersededEntryIds: _i,
+        accounts: _a,
+        ...summary
+      } = report;
       emit(Boolean(opts['json']), { from, to, ...summary, applied }, () => human(report, from, to, applied));
     } finally {
       await store.close();
