@@ -210,7 +210,7 @@ export async function run(args: string[]): Promise<void> {
         if (report.messages !== n) throw new Error(`replay saw ${report.messages} of ${n} messages`);
         replay.get(threads)!.push(n / seconds);
         console.log(
-          `  round ${r + 1}: replay on ${threads > 1 ? `${threads} threads` : 'this thread'} ${fmt(n / seconds)} msg/s (${seconds.toFixed(1)} s; CPU ${fmt(cpuUs)} µs/message over all threads)`,
+          `  round ${r + 1}: replay on ${threads > 1 ? `${threads} threads` : 'this thread'} ${fmt(n / seconds)} msg/s (${seconds.toFixed(1)} s; CPU ${fmt(cpuUs)} µs/message over all threads, ${((cpuUs * n) / 1e6 / seconds).toFixed(2)} cores busy)`,
         );
       }
 
