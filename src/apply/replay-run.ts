@@ -276,9 +276,15 @@ class ReplayThreads {
       next,
       keepEntries,
     };
+    // A page's messages and posted facts (several MB) stay alive while it is diffed; a young generation
+    // of 64 MB semi-spaces copies them in a quarter of the scavenges the default makes.
     const workers = Array.from(
       { length: n },
-      () => new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: data }),
+      () =>
+        new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+          workerData: data,
+          resourceLimits: { maxYoungGenerationSizeMb: 192 },
+        }),
     );
     return new ReplayThreads(workers, onReport, next, plan.pages);
   }
