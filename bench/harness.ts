@@ -6,9 +6,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { MllpClient } from '../src/mllp/index.ts';
-import { TEST_POSTGRES_URL } from '../src/store/test-postgres-url.ts';
+import { testDatabaseUrl, testServerAdmin } from '../src/store/test-postgres-url.ts';
 
 export function arg(args: string[], name: string, fallback: string): string {
   const hit = args.find((a) => a.startsWith(`--${name}=`));
@@ -114,18 +113,10 @@ export async function freshDb(engine: 'sqlite' | 'postgres', tag: string): Promi
     return { url: join(dir, 'bench.db'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `cw_bench_${process.pid}_${tag}`;
-  const admin = async (sql: string) => {
-    const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
+  await testServerAdmin(`DROP DATABASE IF EXISTS ${name}`);
+  await testServerAdmin(`CREATE DATABASE ${name}`);
+  return {
+    url: testDatabaseUrl(name),
+    drop: () => testServerAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
-  await admin(`DROP DATABASE IF EXISTS ${name}`);
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(TEST_POSTGRES_URL);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }

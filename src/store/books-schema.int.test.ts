@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { migrate } from './migrate.ts';
 import type { SqlExecutor, Store } from './port.ts';
+import { seedOneEntityBooks } from './test-books.ts';
 import { eachEngine } from './test-engines.ts';
 
-async function seed(store: Store): Promise<void> {
-  await migrate(store);
-  await store.executeScript(`
-    INSERT INTO entities (code, name, kind, currency, npi, hl7_sending_application, hl7_facility, city, state)
-      VALUES ('E1', 'Entity One', 'hospital', 'USD', '1234567893', 'EPIC', 'E1', 'Town', 'ST');
-    INSERT INTO accounts (code, name, type, normal_balance) VALUES ('1300', 'Inventory', 'asset', 'debit');
-    INSERT INTO accounts (code, name, type, normal_balance) VALUES ('6100', 'Supply expense', 'expense', 'debit');
-    INSERT INTO fiscal_periods (entity_code, id, start_date, end_date, status) VALUES ('E1', '2026-10', '2026-10-01', '2026-10-31', 'closed');
-    INSERT INTO fiscal_periods (entity_code, id, start_date, end_date, status) VALUES ('E1', '2026-11', '2026-11-01', '2026-11-30', 'open');`);
-}
+const seed = (store: Store) =>
+  seedOneEntityBooks(store, [
+    { id: '2026-10', start: '2026-10-01', end: '2026-10-31', status: 'closed' },
+    { id: '2026-11', start: '2026-11-01', end: '2026-11-30', status: 'open' },
+  ]);
 
 async function line(
   tx: SqlExecutor,

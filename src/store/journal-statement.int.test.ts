@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { insertRowsTogether } from './bulk.ts';
-import { migrate } from './migrate.ts';
 import type { SqlExecutor, Store } from './port.ts';
+import { seedOneEntityBooks } from './test-books.ts';
 import { eachEngine } from './test-engines.ts';
 
 /**
@@ -11,15 +11,7 @@ import { eachEngine } from './test-engines.ts';
  * balance, and no line may join an entry posted earlier, not even one posted earlier in the same
  * transaction.
  */
-async function seed(store: Store): Promise<void> {
-  await migrate(store);
-  await store.executeScript(`
-    INSERT INTO entities (code, name, kind, currency, npi, hl7_sending_application, hl7_facility, city, state)
-      VALUES ('E1', 'Entity One', 'hospital', 'USD', '1234567893', 'EPIC', 'E1', 'Town', 'ST');
-    INSERT INTO accounts (code, name, type, normal_balance) VALUES ('1300', 'Inventory', 'asset', 'debit');
-    INSERT INTO accounts (code, name, type, normal_balance) VALUES ('6100', 'Supply expense', 'expense', 'debit');
-    INSERT INTO fiscal_periods (entity_code, id, start_date, end_date, status) VALUES ('E1', '2026-11', '2026-11-01', '2026-11-30', 'open');`);
-}
+const seed = (store: Store) => seedOneEntityBooks(store);
 
 const lineOf = (entryId: string, lineNo: number, side: 'debit' | 'credit', amount: bigint) => ({
   entryId,

@@ -22,7 +22,11 @@ import { PostgresStore } from './postgres.ts';
 import type { RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
 
-import { TEST_POSTGRES_URL } from './test-postgres-url.ts';
+import {
+  testServerAdmin as admin,
+  testDatabaseUrl as postgresUrl,
+  TEST_POSTGRES_URL,
+} from './test-postgres-url.ts';
 
 export { TEST_POSTGRES_URL };
 
@@ -124,22 +128,6 @@ after(async () => {
   }
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-function postgresUrl(database: string): string {
-  const u = new URL(TEST_POSTGRES_URL);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
 function sqliteEngine(): EngineUnderTest & { cleanup(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'cw-sqlite-'));
