@@ -21,7 +21,7 @@
 import { createHash } from 'node:crypto';
 import { jsonText } from '../canonical/index.ts';
 import { CrosswalkError } from '../errors/index.ts';
-import type { JournalEntry, JournalLine } from '../ledger/index.ts';
+import type { JournalEntry } from '../ledger/index.ts';
 import { journalBatchId } from './journal-files.ts';
 import { type MasterEventLike, masterChangeDocuments } from './master-documents.ts';
 
@@ -235,11 +235,10 @@ export function journalEntriesOf(payload: string): JournalEntry[] {
   if (doc.format !== 'crosswalk.outbox.journal-batch' || !Array.isArray(doc.entries)) {
     throw new CrosswalkError('CW_ERR_OUTBOX_BAD_DOCUMENT', { reason: 'not a journal-batch payload' });
   }
-  return doc.entries.map((e) => ({
-    ...(e as unknown as JournalEntry),
-    lines: (e['lines'] as Record<string, unknown>[]).map((l) => ({
-      ...(l as unknown as JournalLine),
-      amount: BigInt(l['amount'] as string),
-    })),
-  }));
+  // The parsed objects are this call's own: amounts are turned back into bigint in place, which costs
+  // a fraction of copying every entry and line (this runs once per delivered batch of thousands).
+  for (const e of doc.entries) {
+    for (const l of e['lines'] as Record<string, unknown>[]) l['amount'] = BigInt(l['amount'] as string);
+  }
+  return doc.entries as unknown as JournalEntry[];
 }

@@ -10,6 +10,7 @@ import type { Account, Currency } from '../ledger/index.ts';
 import { type DocumentKind, journalEntriesOf } from './documents.ts';
 import {
   buildJournalBatch,
+  type JournalBatch,
   type JournalFileFormat,
   renderJournalBatch,
   renderJournalJson,
@@ -27,7 +28,23 @@ export interface RenderableDocument {
   readonly payload: string;
 }
 
-function batchOf(doc: RenderableDocument, chart: RenderChart) {
+/**
+ * The last batch built, by document and chart: a files destination renders one document in up to three
+ * formats in a row, and parsing the payload and ordering, checking and totalling its entries is most of
+ * each render. Keyed by object identity (a new delivery attempt reads a new document object) and held
+ * weakly, so nothing outlives the document it was built from.
+ */
+const built = new WeakMap<RenderableDocument, { chart: RenderChart; batch: JournalBatch }>();
+
+function batchOf(doc: RenderableDocument, chart: RenderChart): JournalBatch {
+  const hit = built.get(doc);
+  if (hit && hit.chart === chart) return hit.batch;
+  const batch = buildBatch(doc, chart);
+  built.set(doc, { chart, batch });
+  return batch;
+}
+
+function buildBatch(doc: RenderableDocument, chart: RenderChart): JournalBatch {
   const entries = journalEntriesOf(doc.payload);
   const currencies: Currency[] = [...new Set(entries.map((e) => e.currency))]
     .sort()
