@@ -25,6 +25,8 @@ try {
   const store = await openStore(target, {
     poolMax: data.poolMax,
     commitDurability: 'deferred',
+    // The main thread's store checkpoints the WAL from a thread of its own (see checkpointer.ts).
+    walCheckpoints: 'elsewhere',
     ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
   });
   const applier = new Applier({

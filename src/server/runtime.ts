@@ -56,9 +56,11 @@ export async function startServer(options: StartOptions): Promise<Running> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const tokenKeys = loadTokenKeys(config.tokenKeyFile);
+  // The serving process checkpoints its SQLite WAL from a thread of its own (see checkpointer.ts).
   const store = await openStore(config.databaseUrl, {
     poolMax: config.dbPoolMax,
     rawKeyRingFile: config.rawKeyRingFile,
+    walCheckpoints: 'background',
   });
   let app: FastifyInstance | undefined;
   const mllp: MllpIngest[] = [];

@@ -1,4 +1,4 @@
-import type { CommitDurability, Store } from './port.ts';
+import type { CommitDurability, Store, WalCheckpoints } from './port.ts';
 import { PostgresStore } from './postgres.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { SqliteStore } from './sqlite.ts';
@@ -7,6 +7,8 @@ import { type DatabaseTarget, parseDatabaseUrl } from './target.ts';
 export interface OpenStoreOptions {
   readonly poolMax?: number;
   readonly commitDurability?: CommitDurability;
+  /** SQLite: who checkpoints the WAL (see WalCheckpoints); default `inline`. */
+  readonly walCheckpoints?: WalCheckpoints;
   /** The key ring that seals stored message bodies (CROSSWALK_RAW_KEY_RING_FILE); default: the embedded default's. */
   readonly rawKeyRingFile?: string;
 }
@@ -23,6 +25,7 @@ export async function openStore(
       ? new SqliteStore(target.path, {
           rawCipher,
           ...(options.commitDurability ? { commitDurability: options.commitDurability } : {}),
+          ...(options.walCheckpoints ? { walCheckpoints: options.walCheckpoints } : {}),
         })
       : new PostgresStore(target.url, {
           display: target.display,

@@ -89,3 +89,11 @@ export interface MigrationLockable {
  * claim makes a document durable before anything leaves).
  */
 export type CommitDurability = 'flushed' | 'deferred';
+
+/**
+ * Who copies an SQLite WAL back into the database file (see checkpointer.ts): the connection whose
+ * commit takes it past SQLite's threshold (`inline`, SQLite's default: short-lived commands); a thread
+ * this store starts (`background`: the serving process's main store); or that thread of another store of
+ * this process (`elsewhere`: the apply stage's connection). PostgreSQL ignores it.
+ */
+export type WalCheckpoints = 'inline' | 'background' | 'elsewhere';

@@ -2,7 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CrosswalkError } from '../errors/index.ts';
-import type { Capabilities, CommitDurability, Row, SqlExecutor, SqlValue, Store } from './port.ts';
+import { type Checkpointer, startCheckpointer, WAL_SAFETY_NET_PAGES } from './checkpointer.ts';
+import type {
+  Capabilities,
+  CommitDurability,
+  Row,
+  SqlExecutor,
+  SqlValue,
+  Store,
+  WalCheckpoints,
+} from './port.ts';
 import { DEFAULT_RAW_KEY_RING_FILE, RawCipher } from './raw-cipher.ts';
 import { type WriterLock, writerLockFor } from './writer-lock.ts';
 
@@ -34,6 +43,8 @@ export interface SqliteOptions {
   readonly rawCipher?: RawCipher;
   /** See open.ts; default `flushed` (synchronous=FULL). */
   readonly commitDurability?: CommitDurability;
+  /** See WalCheckpoints; default `inline`. */
+  readonly walCheckpoints?: WalCheckpoints;
 }
 
 /**
@@ -51,6 +62,7 @@ export class SqliteStore implements Store {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly writer: WriterLock | null;
+  private readonly checkpointer: Checkpointer | null = null;
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.target = `sqlite:${path}`;
@@ -63,6 +75,9 @@ export class SqliteStore implements Store {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(options.commitDurability === 'deferred' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
+      const checkpoints = path === ':memory:' ? 'inline' : (options.walCheckpoints ?? 'inline');
+      if (checkpoints !== 'inline') this.db.pragma(`wal_autocheckpoint = ${WAL_SAFETY_NET_PAGES}`);
+      if (checkpoints === 'background') this.checkpointer = startCheckpointer(path);
     } catch (e) {
       throw new CrosswalkError(
         'CW_ERR_STORE_UNREACHABLE',
@@ -212,6 +227,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     await this.tail;
     this.closed = true;
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }
