@@ -57,6 +57,11 @@ export interface BatchStats {
   readonly skipped: number;
   readonly events: number;
   readonly entries: number;
+  /**
+   * The state the batch was planned on had moved by the time its transaction held it (another key's
+   * batch, or the batch it was planned after did not commit as planned): it was planned again inside.
+   */
+  readonly replanned: boolean;
   readonly seconds: number;
 }
 
@@ -200,11 +205,27 @@ export class Applier {
   async applyBatch(key: string): Promise<number> {
     const base = await this.staticContext();
     if (!base) return 0;
+    const prepared = await this.prepareBatch(key, base);
+    return prepared ? this.writeBatch(prepared) : 0;
+  }
+
+  /**
+   * Reads, interprets and plans the key's next batch outside any transaction. With `after` (a batch
+   * being written right now, not yet committed) it plans the batch that follows it: from its last
+   * message on, on the stock and encounters it will leave. Nothing here is trusted by the write: a batch
+   * `after` that does not commit as planned is caught by writeBatch's checks (cursor, held state), which
+   * refuse or re-plan.
+   */
+  private async prepareBatch(
+    key: string,
+    base: StaticContext,
+    after?: PreparedBatch,
+  ): Promise<PreparedBatch | null> {
     const started = performance.now();
     const at = this.clock().toISOString();
-    const cursor = await readCursor(this.store, key);
+    const cursor = after ? after.messages.at(-1)!.id : await readCursor(this.store, key);
     const messages = await nextMessages(this.store, key, cursor, this.batchSize);
-    if (messages.length === 0) return 0;
+    if (messages.length === 0) return null;
     const periods = await listPeriods(this.store);
     // Read every batch, like the periods: a change of ownership takes effect without a restart.
     const ownership = await loadOwnership(this.store);
@@ -216,14 +237,40 @@ export class Applier {
       ctx,
     );
     const touched = touchedBy(interpretations);
-    const snapshot = await loadInventoryState(this.store, touched);
-    const seenEncounters = await loadEncounters(this.store, touched.encounterTokens);
-    let planned = planBatch(messages, interpretations, snapshot, seenEncounters, ctx);
+    let snapshot = await loadInventoryState(this.store, touched, { forUpdate: false });
+    let seenEncounters = await loadEncounters(this.store, touched.encounterTokens);
+    if (after) {
+      snapshot = leftBy(snapshot, after.planned.state, touched);
+      seenEncounters = encountersLeftBy(seenEncounters, after.planned.plans, touched.encounterTokens);
+    }
+    const planned = planBatch(messages, interpretations, snapshot, seenEncounters, ctx);
+    return {
+      key,
+      base,
+      at,
+      started,
+      cursor,
+      messages,
+      periods,
+      ownership,
+      interpretations,
+      touched,
+      snapshot,
+      seenEncounters,
+      planned,
+    };
+  }
 
+  /** The transaction of a prepared batch (see applyBatch); the messages it took, 0 if it wrote nothing. */
+  private async writeBatch(p: PreparedBatch): Promise<number> {
+    const { key, base, at, cursor, messages, touched } = p;
+    let planned = p.planned;
+    let replanned = false;
     let stats: BatchStats | undefined;
     const taken = await this.store.transaction(async (tx) => {
       const now = await takeCursor(tx, key, at);
-      // Another process took these messages (PostgreSQL), or holds the key right now: nothing to do here.
+      // Another process took these messages (PostgreSQL), or holds the key right now, or the batch this one
+      // was planned after did not commit: nothing to do here.
       if (now === null || now !== cursor) return 0;
       if ((await activeReleaseId(tx)) !== base.release.id) {
         this.invalidate();
@@ -234,31 +281,33 @@ export class Applier {
       const heldPeriods = await listPeriods(tx);
       const heldOwnership = await loadOwnership(tx);
       if (
-        !sameInventory(snapshot, held) ||
-        !sameEncounters(seenEncounters, heldEncounters) ||
-        !samePeriods(periods, heldPeriods) ||
-        !sameRegistry(ownership, heldOwnership)
+        !sameInventory(p.snapshot, held) ||
+        !sameEncounters(p.seenEncounters, heldEncounters) ||
+        !samePeriods(p.periods, heldPeriods) ||
+        !sameRegistry(p.ownership, heldOwnership)
       ) {
         const again: ApplyContext = { ...base, ownership: heldOwnership, periods: heldPeriods, postedAt: at };
-        planned = planBatch(messages, interpretations, held, heldEncounters, again);
+        planned = planBatch(messages, p.interpretations, held, heldEncounters, again);
+        replanned = true;
       }
       await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
       const plans = planned.plans;
-      const applied = plans.filter((p) => p.kind === 'applied');
+      const applied = plans.filter((x) => x.kind === 'applied');
       stats = {
         orderingKey: key,
         messages: plans.length,
         applied: applied.length,
-        failed: plans.filter((p) => p.kind === 'failed').length,
-        skipped: plans.filter((p) => p.kind === 'skipped').length,
-        events: applied.reduce((n, p) => n + (p.kind === 'applied' ? p.events.length : 0), 0),
-        entries: applied.reduce((n, p) => n + (p.kind === 'applied' ? p.entries.length : 0), 0),
+        failed: plans.filter((x) => x.kind === 'failed').length,
+        skipped: plans.filter((x) => x.kind === 'skipped').length,
+        events: applied.reduce((n, x) => n + (x.kind === 'applied' ? x.events.length : 0), 0),
+        entries: applied.reduce((n, x) => n + (x.kind === 'applied' ? x.entries.length : 0), 0),
+        replanned,
         seconds: 0,
       };
       return messages.length;
     });
     if (stats) crashPoint('apply-committed');
-    if (stats) this.options.onBatch?.({ ...stats, seconds: (performance.now() - started) / 1000 });
+    if (stats) this.options.onBatch?.({ ...stats, seconds: (performance.now() - p.started) / 1000 });
     return taken;
   }
 
@@ -268,15 +317,50 @@ export class Applier {
     for (;;) {
       let round = 0;
       for (const key of await orderingKeys(this.store)) {
-        for (;;) {
-          const n = await this.applyBatch(key);
-          round += n;
-          if (n < this.batchSize) break;
-        }
+        round += this.store.capabilities.concurrentWriters
+          ? await this.drainAhead(key)
+          : await this.drainKey(key);
       }
       total += round;
       if (round === 0) return total;
     }
+  }
+
+  private async drainKey(key: string): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.applyBatch(key);
+      total += n;
+      if (n < this.batchSize) return total;
+    }
+  }
+
+  /**
+   * A key's batches with the next one planned while the one before it is written (PostgreSQL): the
+   * server executes a batch's statements while this thread interprets and plans the next, where one
+   * after the other left each side idle half the time. SQLite's driver blocks the thread for the whole
+   * transaction, so there it would gain nothing (drainKey).
+   */
+  private async drainAhead(key: string): Promise<number> {
+    const base = await this.staticContext();
+    if (!base) return 0;
+    let total = 0;
+    let next = await this.prepareBatch(key, base);
+    while (next) {
+      const current = next;
+      const full = current.messages.length === this.batchSize;
+      const [written, following] = await Promise.allSettled([
+        this.writeBatch(current),
+        full ? this.prepareBatch(key, base, current) : Promise.resolve(null),
+      ]);
+      if (written.status === 'rejected') throw written.reason;
+      total += written.value;
+      // Planned on a batch that did not commit whole: start again from what the database holds.
+      if (written.value < current.messages.length) return total;
+      if (following.status === 'rejected') throw following.reason;
+      next = following.value;
+    }
+    return total;
   }
 
   /** Runs in the background: after every notify() (new messages committed) and every pollMs. */
@@ -327,6 +411,63 @@ export class Applier {
   async idle(): Promise<void> {
     while (this.running) await this.running;
   }
+}
+
+/** A batch read, interpreted and planned, waiting for its transaction (Applier.prepareBatch). */
+interface PreparedBatch {
+  readonly key: string;
+  readonly base: StaticContext;
+  readonly at: string;
+  readonly started: number;
+  /** The key's cursor the plan starts from; the transaction writes only if it still finds it there. */
+  readonly cursor: bigint;
+  readonly messages: readonly StoredMessage[];
+  readonly periods: readonly FiscalPeriod[];
+  readonly ownership: ApplyContext['ownership'];
+  readonly interpretations: readonly Interpretation[];
+  readonly touched: ReturnType<typeof touchedBy>;
+  readonly snapshot: InventoryState;
+  readonly seenEncounters: ReadonlyMap<string, EncounterState>;
+  readonly planned: { plans: MessagePlan[]; state: InventoryState };
+}
+
+/**
+ * The touched stock a batch planned after `before` starts from: what `before` will leave where it
+ * touched the same positions and serials, what the database holds elsewhere.
+ */
+function leftBy(
+  read: InventoryState,
+  before: InventoryState,
+  touched: ReturnType<typeof touchedBy>,
+): InventoryState {
+  const positions = new Map(read.positions);
+  for (const k of touched.positions) {
+    const key = positionKey(k.itemCode, k.parLocationCode);
+    const p = before.positions.get(key);
+    if (p) positions.set(key, p);
+  }
+  const serials = new Map(read.serials);
+  for (const k of touched.serials) {
+    const key = serialKey(k.itemCode, k.serialNumber);
+    const s = before.serials.get(key);
+    if (s) serials.set(key, s);
+  }
+  return { positions, serials, applied: new Map(), lines: new Map() };
+}
+
+/** The touched encounters as they will be once `before`'s applied messages are written. */
+function encountersLeftBy(
+  read: ReadonlyMap<string, EncounterState>,
+  before: readonly MessagePlan[],
+  tokens: readonly string[],
+): Map<string, EncounterState> {
+  const wanted = new Set(tokens);
+  const out = new Map(read);
+  for (const p of before) {
+    if (p.kind !== 'applied') continue;
+    for (const e of p.encounters) if (wanted.has(e.token)) out.set(e.token, e);
+  }
+  return out;
 }
 
 /**

@@ -31,7 +31,11 @@ function chunks<T>(xs: readonly T[]): T[][] {
  * engine's idempotency indexes (`applied`, `lines`) start empty: a message is applied once because the
  * apply cursor moves past it in the same transaction that writes its effects.
  */
-export async function loadInventoryState(tx: SqlExecutor, keys: InventoryKeys): Promise<InventoryState> {
+export async function loadInventoryState(
+  tx: SqlExecutor,
+  keys: InventoryKeys,
+  options: { readonly forUpdate?: boolean } = {},
+): Promise<InventoryState> {
   const positions = new Map<string, Position>();
   const lots = new Map<string, Map<string, bigint>>();
   const uniquePositions = [
@@ -44,7 +48,12 @@ export async function loadInventoryState(tx: SqlExecutor, keys: InventoryKeys): 
   // keys at once, the rows a batch reads are locked until it commits (in a fixed order, so two batches
   // wait for each other instead of deadlocking), else both would write back their own sum and one
   // batch's movements would be lost from on-hand. SQLite has one writer, which already excludes that.
-  const lock = tx.capabilities.concurrentWriters ? ' ORDER BY item_code, par_location_code FOR UPDATE' : '';
+  // A read outside a transaction (`forUpdate: false`: the apply stage planning ahead) locks nothing it
+  // could keep, and must not wait for the batch being written.
+  const lock =
+    tx.capabilities.concurrentWriters && options.forUpdate !== false
+      ? ' ORDER BY item_code, par_location_code FOR UPDATE'
+      : '';
   for (const part of chunks([...new Set(uniquePositions.map((k) => k.itemCode))])) {
     const list = part.map(() => '?').join(', ');
     for (const r of await tx.query(
