@@ -40,7 +40,14 @@ const config = loadConfig({
   },
 });
 const running = await startServer({ config, version: 'bench' });
+let mark = process.cpuUsage();
 process.on('message', (m: unknown) => {
+  // 'mark' starts the CPU count (all of this process's threads: MLLP and ingest, the apply thread, the
+  // WAL checkpointer, delivery); 'summary' reports what was used since.
+  if (m === 'mark') {
+    mark = process.cpuUsage();
+    process.send?.({ marked: true });
+  }
   // 'status' is polled while the clock runs: only the backlog still to apply, so the measurement
   // does not load what it measures; 'summary' counts the books once, after the clock stops.
   if (m === 'status') {
@@ -49,8 +56,10 @@ process.on('message', (m: unknown) => {
     );
   }
   if (m === 'summary') {
+    const used = process.cpuUsage(mark);
     void flowSummary(running.store).then((summary) =>
       process.send?.({
+        cpuMicros: used.user + used.system,
         applied: summary.outcomes['applied'] ?? 0,
         failed: summary.outcomes['failed'] ?? 0,
         entries: summary.journalEntries,

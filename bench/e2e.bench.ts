@@ -3,7 +3,8 @@
  * 100 in flight to the real runtime in another process; the clock stops when every message is ACKed
  * after its durable commit AND applied: events stored, stock moved at moving-average cost, entries
  * posted. Reports per engine the median end-to-end rate over rounds, the ACK rate alone, and the
- * receiver's memory. Peer in the same run: the durable ingest alone (ingest-server.ts), so the ratio
+ * receiver's memory, and the receiver's CPU time per message over all its threads (on a shared 2-core
+ * machine, where the sender runs too, 2 cores ÷ that figure bounds the rate). Peer in the same run: the durable ingest alone (ingest-server.ts), so the ratio
  * shows what interpretation and posting cost on top of storing.
  *
  *   npm run bench -- e2e [--engine=sqlite|postgres|both] [--messages=N] [--rounds=N]
@@ -27,6 +28,8 @@ interface Status {
 }
 
 interface Summary {
+  /** The receiver's CPU time (all threads) from the first message sent to the summary. */
+  cpuMicros: number;
   applied: number;
   failed: number;
   entries: number;
@@ -42,6 +45,7 @@ async function round(
   const receiver = await startReceiver(script, [url]);
   const proc: ChildProcess = receiver.child;
   try {
+    if (waitApplied) await ask(proc, 'mark');
     const started = performance.now();
     const sent = await sendCountingAa(receiver.port, messages, 100);
     if (sent.n !== n) throw new Error(`${n - sent.n} messages got no reply`);
@@ -79,6 +83,7 @@ export async function run(args: string[]): Promise<void> {
   for (const engine of ['sqlite', 'postgres'] as const) {
     if (engines !== 'both' && engines !== engine) continue;
     const e2e: number[] = [];
+    const cpu: number[] = [];
     const acks: number[] = [];
     const ingestOnly: number[] = [];
     let detail = '';
@@ -93,6 +98,7 @@ export async function run(args: string[]): Promise<void> {
           true,
         );
         e2e.push(n / res.seconds);
+        cpu.push(res.status!.cpuMicros / n);
         acks.push(n / res.ackSeconds);
         detail = `${fmt(res.status!.entries)} entries posted, receiver peak RSS ${fmt(res.peak / 2 ** 20)} MB`;
       } finally {
@@ -115,7 +121,7 @@ export async function run(args: string[]): Promise<void> {
     const rate = median(e2e);
     console.log(
       `${engine.padEnd(8)} end to end ${fmt(rate)} msg/s median [${e2e.map((x) => fmt(x)).join(', ')}] ` +
-        `(ACKs alone ${fmt(median(acks))} msg/s); ${detail}; ` +
+        `(ACKs alone ${fmt(median(acks))} msg/s); receiver CPU ${fmt(median(cpu))} µs per message (all its threads${engine === 'postgres' ? '; the server’s own not counted' : ''}); ${detail}; ` +
         `peer durable ingest without posting ${fmt(median(ingestOnly))} msg/s, ratio ${(rate / median(ingestOnly)).toFixed(2)}`,
     );
   }
