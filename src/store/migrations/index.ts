@@ -13,6 +13,7 @@ import { m0011 } from './0011-smart.ts';
 import { m0012 } from './0012-phi.ts';
 import { m0013 } from './0013-stewardship.ts';
 import { m0014 } from './0014-set-based-references.ts';
+import { m0015 } from './0015-event-payload-json.ts';
 
 /** Every migration, in order. Forward-only: append, never edit or renumber a released one. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   m0012,
   m0013,
   m0014,
+  m0015,
 ];
