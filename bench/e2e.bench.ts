@@ -47,7 +47,9 @@ async function round(
   try {
     if (waitApplied) await ask(proc, 'mark');
     const started = performance.now();
+    const senderCpu = process.cpuUsage();
     const sent = await sendCountingAa(receiver.port, messages, 100);
+    const senderUsed = process.cpuUsage(senderCpu);
     if (sent.n !== n) throw new Error(`${n - sent.n} messages got no reply`);
     let peak = 0;
     if (waitApplied) {
@@ -65,7 +67,13 @@ async function round(
       if (summary.failed > 0) throw new Error(`${summary.failed} messages failed to apply`);
       if (summary.applied !== n) throw new Error(`${summary.applied} of ${n} messages applied`);
     }
-    return { seconds, ackSeconds: sent.seconds, status: summary, peak };
+    return {
+      seconds,
+      ackSeconds: sent.seconds,
+      senderMicros: senderUsed.user + senderUsed.system,
+      status: summary,
+      peak,
+    };
   } finally {
     await stopReceiver(receiver);
   }
@@ -84,6 +92,7 @@ export async function run(args: string[]): Promise<void> {
     if (engines !== 'both' && engines !== engine) continue;
     const e2e: number[] = [];
     const cpu: number[] = [];
+    const senderCpu: number[] = [];
     const acks: number[] = [];
     const ingestOnly: number[] = [];
     let detail = '';
@@ -99,6 +108,7 @@ export async function run(args: string[]): Promise<void> {
         );
         e2e.push(n / res.seconds);
         cpu.push(res.status!.cpuMicros / n);
+        senderCpu.push(res.senderMicros / n);
         acks.push(n / res.ackSeconds);
         detail = `${fmt(res.status!.entries)} entries posted, receiver peak RSS ${fmt(res.peak / 2 ** 20)} MB`;
       } finally {
@@ -121,7 +131,7 @@ export async function run(args: string[]): Promise<void> {
     const rate = median(e2e);
     console.log(
       `${engine.padEnd(8)} end to end ${fmt(rate)} msg/s median [${e2e.map((x) => fmt(x)).join(', ')}] ` +
-        `(ACKs alone ${fmt(median(acks))} msg/s); receiver CPU ${fmt(median(cpu))} µs per message (all its threads${engine === 'postgres' ? '; the server’s own not counted' : ''}); ${detail}; ` +
+        `(ACKs alone ${fmt(median(acks))} msg/s); receiver CPU ${fmt(median(cpu))} µs per message (all its threads${engine === 'postgres' ? '; the server’s own not counted' : ''}), sender ${fmt(median(senderCpu))} µs (generating and sending, on the same cores); ${detail}; ` +
         `peer durable ingest without posting ${fmt(median(ingestOnly))} msg/s, ratio ${(rate / median(ingestOnly)).toFixed(2)}`,
     );
   }
