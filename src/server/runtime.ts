@@ -344,6 +344,11 @@ function applierMetrics(metrics: Metrics, logger: Logger) {
   ]);
   const events = metrics.counter('crosswalk_apply_events_total', 'Canonical events applied.');
   const entries = metrics.counter('crosswalk_journal_entries_total', 'Journal entries posted.');
+  // Steadily rising: another process or key keeps moving the stock this one plans on (see Applier).
+  const replanned = metrics.counter(
+    'crosswalk_apply_replanned_batches_total',
+    'Apply batches planned again inside their transaction because what they were planned on had moved.',
+  );
   const seconds = metrics.histogram(
     'crosswalk_apply_batch_seconds',
     'Duration of one apply transaction.',
@@ -357,6 +362,7 @@ function applierMetrics(metrics: Metrics, logger: Logger) {
       skipped: number;
       events: number;
       entries: number;
+      replanned: boolean;
       seconds: number;
     }) => {
       messages.inc({ outcome: 'applied' }, s.applied);
@@ -364,6 +370,7 @@ function applierMetrics(metrics: Metrics, logger: Logger) {
       messages.inc({ outcome: 'skipped' }, s.skipped);
       events.inc(s.events);
       entries.inc(s.entries);
+      if (s.replanned) replanned.inc();
       seconds.observe(s.seconds);
     },
     onError: (e: unknown) =>
