@@ -22,7 +22,7 @@ import { setUpDemoBooks } from './demo-books.ts';
 import { type PostedEntry, type PostedEvent, replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
 import { jsonbText, linesText } from './replay-compare.ts';
-import { runReplay, withSupersededEntries } from './replay-run.ts';
+import { replayPage, runReplay, withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const AT = '2026-11-25T12:00:00.000Z';
@@ -108,6 +108,15 @@ eachEngine('replay under a candidate release', (engine) => {
       const sum = report.byAccount.filter((a) => a.entity === entity).reduce((s, a) => s + a.delta, 0n);
       assert.equal(sum, 0n, `the difference balances in ${entity}`);
     }
+
+    // A page read and diffed in windows of 3 ids gives the report of the page diffed at once.
+    const ids = { firstId: messages[0]!.id, lastId: messages.at(-1)!.id };
+    const candidateCtx = { ...ctx, periods, postedAt: AT };
+    assert.deepEqual(
+      await replayPage(store, candidateCtx, { from: '0000', to: '9999', ...ids }, true, 3),
+      replayDiff(messages, candidateCtx, posted, periods),
+      'windows merged give the page diffed at once',
+    );
 
     // The same window cut into pages of 7 messages, on this thread and on two replay threads alone.
     for (const threads of [0, 3]) {
