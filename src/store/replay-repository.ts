@@ -2,8 +2,8 @@ import type { StoredMessage } from '../apply/plan.ts';
 import type { PostedEntry, PostedEvent, PostedFacts } from '../apply/replay.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalEntryOf, journalLineOf } from './books-queries.ts';
-import type { SqlExecutor } from './port.ts';
-import { STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
+import type { Row, SqlExecutor } from './port.ts';
+import { STORED_MESSAGE_COLUMNS, STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
 import { asBigInt } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
@@ -38,7 +38,12 @@ export async function processedIdRange(
   return { firstId: asBigInt(r.first_id), lastId: asBigInt(r.last_id) };
 }
 
-/** The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. */
+const STORED_MESSAGE_NAMES = STORED_MESSAGE_COLUMNS.split(', ');
+
+/**
+ * The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. Rows
+ * are read as arrays and named here: the driver's named rows cost about a microsecond a message more.
+ */
 export async function processedMessagesIn(
   db: SqlExecutor,
   from: string,
@@ -46,13 +51,18 @@ export async function processedMessagesIn(
   firstId: bigint,
   lastId: bigint,
 ): Promise<StoredMessage[]> {
-  const rows = await db.query(
+  const rows = await db.queryArrays(
     `SELECT ${STORED_MESSAGE_COLUMNS_M}
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.id >= ? AND m.id <= ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [firstId, lastId, from, to],
   );
-  return rows.map((r) => storedMessageOf(db, r));
+  const names = STORED_MESSAGE_NAMES;
+  return rows.map((values) => {
+    const r: Row = {};
+    for (let i = 0; i < names.length; i++) r[names[i]!] = values[i];
+    return storedMessageOf(db, r);
+  });
 }
 
 /**
