@@ -5,8 +5,9 @@
  *   replay: re-interpret all N under the active release and diff against the books (read-only), on
  *           one thread and on one thread per core.
  * Peer in the same run: parsing and interpretation alone over the same messages, the floor under both.
- * Phases (single thread, the first --sample messages): reading messages, reading posted facts, and the
- * diff (re-interpretation included), so a change can be placed.
+ * Phases (single thread, the first --sample messages, in the replay's windows of REPLAY_WINDOW ids):
+ * reading messages, reading posted facts, and the diff (re-interpretation included), so a change can be
+ * placed.
  *
  *   npm run bench -- replay [--engine=sqlite|postgres] [--messages=N] [--rounds=N] [--reuse=PATH]
  *                           [--threads=0,2] [--sample=N] [--build-only]
@@ -25,7 +26,7 @@ import { staticContextFor } from '../src/apply/applier.ts';
 import { Applier, setUpDemoBooks } from '../src/apply/index.ts';
 import { interpretStored } from '../src/apply/plan.ts';
 import { replayDiff } from '../src/apply/replay.ts';
-import { pageOf, runReplay } from '../src/apply/replay-run.ts';
+import { pageOf, REPLAY_WINDOW, runReplay } from '../src/apply/replay-run.ts';
 import { generateDemoHealthSystem, generateDftP03Batch } from '../src/demo/index.ts';
 import { parseMessage } from '../src/hl7v2/index.ts';
 import { InboxRepository } from '../src/store/inbox-repository.ts';
@@ -37,7 +38,6 @@ import { arg, type BenchDb, freshDb, withUniqueControlIds } from './harness.ts';
 import { fmt, median } from './stats.ts';
 
 const KEY = Buffer.alloc(32, 9);
-const PAGE = 1000;
 
 interface Built {
   readonly messages: number;
@@ -219,7 +219,14 @@ export async function run(args: string[]): Promise<void> {
       const periods = await listPeriods(store);
       const ctx = { ...(await staticContextFor(store, release, KEY)), periods, postedAt: built.at };
       const range = (await processedIdRange(store, '0000', '9999'))!;
-      const plan = { from: '0000', to: '9999', ...range, pageSize: PAGE, pages: Math.ceil(sample / PAGE) };
+      // In the windows a replay page is read and diffed in (REPLAY_WINDOW), so the phases are its own.
+      const plan = {
+        from: '0000',
+        to: '9999',
+        ...range,
+        pageSize: REPLAY_WINDOW,
+        pages: Math.ceil(sample / REPLAY_WINDOW),
+      };
       let seen = 0;
       const ms = { messages: 0, facts: 0, diff: 0, interpret: 0 };
       const cpu = () => {

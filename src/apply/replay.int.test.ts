@@ -7,6 +7,7 @@ import { createRelease } from '../mapping/index.ts';
 import { netByEntity, trialBalance } from '../store/books-queries.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { loadMasterData } from '../store/master-data.ts';
+import type { SqlExecutor } from '../store/port.ts';
 import {
   activeReleaseId,
   listPeriods,
@@ -18,10 +19,10 @@ import { postedEntriesById, postedFactsFor, processedMessagesBetween } from '../
 import { eachEngine } from '../store/test-engines.ts';
 import { Applier, staticContextFor } from './applier.ts';
 import { setUpDemoBooks } from './demo-books.ts';
-import { replayDiff } from './replay.ts';
+import { type PostedEntry, type PostedEvent, replayDiff } from './replay.ts';
 import { replayCorrections } from './replay-apply.ts';
 import { linesText } from './replay-compare.ts';
-import { runReplay, withSupersededEntries } from './replay-run.ts';
+import { replayPage, runReplay, withSupersededEntries } from './replay-run.ts';
 
 const KEY = Buffer.alloc(32, 7);
 const AT = '2026-11-25T12:00:00.000Z';
@@ -108,6 +109,15 @@ eachEngine('replay under a candidate release', (engine) => {
       assert.equal(sum, 0n, `the difference balances in ${entity}`);
     }
 
+    // A page read and diffed in windows of 3 ids gives the report of the page diffed at once.
+    const ids = { firstId: messages[0]!.id, lastId: messages.at(-1)!.id };
+    const candidateCtx = { ...ctx, periods, postedAt: AT };
+    assert.deepEqual(
+      await replayPage(store, candidateCtx, { from: '0000', to: '9999', ...ids }, true, 3),
+      replayDiff(messages, candidateCtx, posted, periods),
+      'windows merged give the page diffed at once',
+    );
+
     // The same window cut into pages of 7 messages, on this thread and on two replay threads alone.
     for (const threads of [0, 3]) {
       const paged = await runReplay({
@@ -167,6 +177,18 @@ eachEngine('replay under a candidate release', (engine) => {
 
     // After the correction, the candidate is what the books say; the old release is now the change.
     const after = await postedFactsFor(store, messages[0]!.id, messages.at(-1)!.id);
+    const naive = await postedFactsOneByOne(store, messages[0]!.id, messages.at(-1)!.id);
+    assert.deepEqual([...after.eventsByMessage], [...naive.eventsByMessage], 'events per message, in order');
+    assert.deepEqual(
+      new Map([...after.entriesByEvent].sort()),
+      new Map([...naive.entriesByEvent].sort()),
+      'entries per event, by id (read in one pass with their events)',
+    );
+    assert.deepEqual(new Map([...after.movementValueByEvent].sort()), naive.movementValueByEvent);
+    const counts = [...after.eventsByMessage.values()]
+      .flat()
+      .map((e) => after.entriesByEvent.get(e.id)?.length ?? 0);
+    assert.ok(counts.includes(0) && counts.some((n) => n >= 3), 'events with no entry and with several');
     const again = replayDiff(messages, { ...ctx, periods, postedAt: AT }, after, periods);
     assert.deepEqual(
       [again.entries.changed, again.entries.added, again.entries.removed],
@@ -186,3 +208,52 @@ eachEngine('replay under a candidate release', (engine) => {
     );
   });
 });
+
+/** The posted facts read one event at a time, each by its own queries: what postedFactsFor must agree with. */
+async function postedFactsOneByOne(store: SqlExecutor, firstId: bigint, lastId: bigint) {
+  const pg = store.capabilities.dialect === 'postgres';
+  const eventsByMessage = new Map<bigint, PostedEvent[]>();
+  const entriesByEvent = new Map<string, PostedEntry[]>();
+  const movementValueByEvent = new Map<string, bigint>();
+  const events = await store.query(
+    `SELECT source_message_id, id, type, mapping_release_id, ${pg ? 'payload::text' : 'payload'} AS text
+     FROM canonical_events WHERE source_message_id BETWEEN ? AND ? ORDER BY source_message_id, id`,
+    [firstId, lastId],
+  );
+  for (const r of events) {
+    const m = BigInt(r['source_message_id'] as bigint);
+    const id = String(r['id']);
+    const list = eventsByMessage.get(m) ?? [];
+    list.push({
+      id,
+      type: String(r['type']),
+      mappingReleaseId: String(r['mapping_release_id']),
+      text: String(r['text']),
+    });
+    eventsByMessage.set(m, list);
+    const [moved] = await store.query(
+      'SELECT SUM(value) AS v FROM inventory_movements WHERE source_event_id = ?',
+      [id],
+    );
+    if (moved?.['v'] !== null && moved?.['v'] !== undefined)
+      movementValueByEvent.set(id, BigInt(moved['v'] as bigint));
+    const ids = (await store.query('SELECT id FROM journal_entries WHERE source_event_id = ?', [id])).map(
+      (e) => String(e['id']),
+    );
+    const whole = await postedEntriesById(store, ids.sort());
+    if (whole.length > 0)
+      entriesByEvent.set(
+        id,
+        whole.map((e) => ({
+          id: e.id,
+          sourceEventId: e.sourceEventId,
+          ruleId: e.ruleId,
+          entity: e.entity,
+          currency: e.currency,
+          reverses: e.reverses,
+          lines: linesText(e.lines),
+        })),
+      );
+  }
+  return { eventsByMessage, entriesByEvent, movementValueByEvent };
+}

@@ -220,21 +220,47 @@ export function replayDiff(
   const candidateEntries: JournalEntry[] = [];
   const supersededEntryIds: string[] = [];
   let estimated = 0;
+  // The net of a line, found by its parts (strings met again and again, their hashes kept) rather than
+  // by the key written out per line; a part first met goes through that key, so parts whose keys
+  // coincide share one net as before.
+  const nets = new Map<string, Map<string, Map<string, Map<string, Net>>>>();
+  const netOf = (entity: string, currency: string, l: LineFacts): Net => {
+    let byCurrency = nets.get(entity);
+    if (!byCurrency) {
+      byCurrency = new Map();
+      nets.set(entity, byCurrency);
+    }
+    let byAccount = byCurrency.get(currency);
+    if (!byAccount) {
+      byAccount = new Map();
+      byCurrency.set(currency, byAccount);
+    }
+    let byCostCenter = byAccount.get(l.account);
+    if (!byCostCenter) {
+      byCostCenter = new Map();
+      byAccount.set(l.account, byCostCenter);
+    }
+    const costCenter = l.costCenter ?? '';
+    let n = byCostCenter.get(costCenter);
+    if (n) return n;
+    const k = `${entity}|${currency}|${l.account}|${costCenter}`;
+    n = net.get(k);
+    if (!n) {
+      n = {
+        key: { entity, currency, account: l.account, costCenter: l.costCenter },
+        postedDebit: 0n,
+        postedCredit: 0n,
+        candidateDebit: 0n,
+        candidateCredit: 0n,
+      };
+      net.set(k, n);
+    }
+    byCostCenter.set(costCenter, n);
+    return n;
+  };
   const add = (entity: string, currency: string, ls: readonly LineFacts[], which: 'posted' | 'candidate') => {
-    const prefix = `${entity}|${currency}|`;
     for (const l of ls) {
-      const k = `${prefix}${l.account}|${l.costCenter ?? ''}`;
-      let n = net.get(k);
-      if (!n) {
-        n = {
-          key: { entity, currency, account: l.account, costCenter: l.costCenter },
-          postedDebit: 0n,
-          postedCredit: 0n,
-          candidateDebit: 0n,
-          candidateCredit: 0n,
-        };
-        net.set(k, n);
-      }
+      const n = netOf(entity, currency, l);
       if (which === 'posted') {
         if (l.side === 'debit') n.postedDebit += l.amount;
         else n.postedCredit += l.amount;

@@ -2,8 +2,8 @@ import type { StoredMessage } from '../apply/plan.ts';
 import type { PostedEntry, PostedEvent, PostedFacts } from '../apply/replay.ts';
 import type { JournalEntry, JournalLine } from '../ledger/index.ts';
 import { journalEntryOf, journalLineOf } from './books-queries.ts';
-import type { SqlExecutor } from './port.ts';
-import { STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
+import type { Row, SqlExecutor } from './port.ts';
+import { STORED_MESSAGE_COLUMNS, STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
 import { asBigInt } from './values.ts';
 
 /** Messages received in [from, to) that the apply stage has processed, in arrival order. */
@@ -38,7 +38,12 @@ export async function processedIdRange(
   return { firstId: asBigInt(r.first_id), lastId: asBigInt(r.last_id) };
 }
 
-/** The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. */
+const STORED_MESSAGE_NAMES = STORED_MESSAGE_COLUMNS.split(', ');
+
+/**
+ * The processed messages received in [from, to) with ids in [firstId, lastId], in arrival order. Rows
+ * are read as arrays and named here: the driver's named rows cost about a microsecond a message more.
+ */
 export async function processedMessagesIn(
   db: SqlExecutor,
   from: string,
@@ -46,13 +51,18 @@ export async function processedMessagesIn(
   firstId: bigint,
   lastId: bigint,
 ): Promise<StoredMessage[]> {
-  const rows = await db.query(
+  const rows = await db.queryArrays(
     `SELECT ${STORED_MESSAGE_COLUMNS_M}
      FROM inbound_messages m JOIN message_outcomes o ON o.message_id = m.id
      WHERE m.id >= ? AND m.id <= ? AND m.received_at >= ? AND m.received_at < ? ORDER BY m.id`,
     [firstId, lastId, from, to],
   );
-  return rows.map((r) => storedMessageOf(db, r));
+  const names = STORED_MESSAGE_NAMES;
+  return rows.map((values) => {
+    const r: Row = {};
+    for (let i = 0; i < names.length; i++) r[names[i]!] = values[i];
+    return storedMessageOf(db, r);
+  });
 }
 
 /**
@@ -74,55 +84,61 @@ function linesJson(dialect: 'sqlite' | 'postgres'): string {
 
 /**
  * Posted events, entries and movement values of the messages with ids in [firstId, lastId], in the
- * shapes replayDiff compares: two range queries over the events' message index (events with the sum of
- * their movements; entries with their lines as text), rows as arrays. Events stay the JSON text they
- * were stored as, entries stay compact (`PostedEntry`); `postedEntriesById` reads the few whole entries
- * a correction reverses.
+ * shapes replayDiff compares: one range query over the events' message index, an event per row with
+ * the sum of its movements and its entry (lines as text) joined on, an event of several entries on as
+ * many adjacent rows; rows as arrays. One pass over the events rather than one for events and one for
+ * entries: each event is found and read once. Events stay the JSON text they were stored as, entries
+ * stay compact (`PostedEntry`); `postedEntriesById` reads the few whole entries a correction reverses.
  */
 export async function postedFactsFor(db: SqlExecutor, firstId: bigint, lastId: bigint): Promise<PostedFacts> {
   const eventsByMessage = new Map<bigint, PostedEvent[]>();
   const entriesByEvent = new Map<string, PostedEntry[]>();
   const movementValueByEvent = new Map<string, bigint>();
-  const range = [firstId, lastId];
   const pg = db.capabilities.dialect === 'postgres';
   let mid: bigint | null = null;
   let list: PostedEvent[] = [];
+  let eventId: string | null = null;
+  let entries: PostedEntry[] | null = null;
   for (const r of await db.queryArrays(
-    // NULL movement sum: the event moved no stock (no row), which is not a movement worth 0.
+    // NULL movement sum: the event moved no stock (no row), which is not a movement worth 0. NULL entry
+    // id: the event posted no entry.
     `SELECT ev.source_message_id, ev.id, ev.type, ev.mapping_release_id, ${pg ? 'ev.payload::text' : 'ev.payload'},
-            (SELECT SUM(m.value) FROM inventory_movements m WHERE m.source_event_id = ev.id)
-     FROM canonical_events ev WHERE ev.source_message_id BETWEEN ? AND ? ORDER BY ev.source_message_id, ev.id`,
-    range,
+            (SELECT SUM(m.value) FROM inventory_movements m WHERE m.source_event_id = ev.id),
+            e.id, e.rule_id, e.entity, e.currency, e.reverses, ${linesJson(db.capabilities.dialect)}
+     FROM canonical_events ev LEFT JOIN journal_entries e ON e.source_event_id = ev.id
+     WHERE ev.source_message_id BETWEEN ? AND ? ORDER BY ev.source_message_id, ev.id`,
+    [firstId, lastId],
   )) {
-    // Rows come grouped by message: one map entry per message, not a lookup per event.
-    const m = asBigInt(r[0]);
-    if (m !== mid) {
-      mid = m;
-      list = [];
-      eventsByMessage.set(m, list);
-    }
     const id = r[1] as string;
-    list.push({ id, type: r[2] as string, mappingReleaseId: r[3] as string, text: r[4] as string });
-    if (r[5] !== null) movementValueByEvent.set(id, asBigInt(r[5]));
-  }
-  for (const r of await db.queryArrays(
-    `SELECT e.id, e.source_event_id, e.rule_id, e.entity, e.currency, e.reverses, ${linesJson(db.capabilities.dialect)}
-     FROM canonical_events ev JOIN journal_entries e ON e.source_event_id = ev.id
-     WHERE ev.source_message_id BETWEEN ? AND ?`,
-    range,
-  )) {
+    // Ordered by event id, which is unique: an event's rows are adjacent, its first row reads the event.
+    if (id !== eventId) {
+      eventId = id;
+      entries = null;
+      // Rows come grouped by message: one map entry per message, not a lookup per event.
+      const m = asBigInt(r[0]);
+      if (m !== mid) {
+        mid = m;
+        list = [];
+        eventsByMessage.set(m, list);
+      }
+      list.push({ id, type: r[2] as string, mappingReleaseId: r[3] as string, text: r[4] as string });
+      if (r[5] !== null) movementValueByEvent.set(id, asBigInt(r[5]));
+    }
+    if (r[6] === null) continue;
     const entry: PostedEntry = {
-      id: r[0] as string,
-      sourceEventId: r[1] as string,
-      ruleId: r[2] as string,
-      entity: r[3] as string,
-      currency: r[4] as string,
-      reverses: (r[5] as string | null) ?? null,
-      lines: (r[6] as string | null) ?? '[]',
+      id: r[6] as string,
+      sourceEventId: id,
+      ruleId: r[7] as string,
+      entity: r[8] as string,
+      currency: r[9] as string,
+      reverses: (r[10] as string | null) ?? null,
+      lines: (r[11] as string | null) ?? '[]',
     };
-    const had = entriesByEvent.get(entry.sourceEventId);
-    if (had) had.push(entry);
-    else entriesByEvent.set(entry.sourceEventId, [entry]);
+    if (entries) entries.push(entry);
+    else {
+      entries = [entry];
+      entriesByEvent.set(id, entries);
+    }
   }
   for (const l of entriesByEvent.values())
     if (l.length > 1) l.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
