@@ -9,8 +9,13 @@ import {
   buildJournalBatch,
   CSV_COLUMNS,
   controlTotalsJson,
+  documentsForBatch,
+  JOURNAL_FILE_FORMATS,
   journalBatchId,
   neutraliseCell,
+  type RenderChart,
+  renderDocumentBody,
+  renderDocumentFile,
   renderJournalBatch,
   renderJournalCsv,
   renderJournalHledger,
@@ -405,5 +410,49 @@ describe('journal batch files, properties', () => {
       }),
       { seed: 4242, numRuns: 40 },
     );
+  });
+});
+
+describe('an outbox document rendered for delivery', () => {
+  const chart = (accounts: ReadonlyMap<string, Account>): RenderChart => ({ accounts, scaleOf: () => 2 });
+  const doc = () =>
+    documentsForBatch(
+      'k',
+      [
+        {
+          kind: 'applied',
+          message: { id: 7n },
+          entries: [
+            entry('A', 'USD', [
+              ['5000', 'debit', 1234n, 'CC1'],
+              ['1000', 'credit', 1234n],
+            ]),
+            entry('A', 'USD', [
+              ['5000', 'debit', 5n],
+              ['1000', 'credit', 5n],
+            ]),
+          ],
+        },
+      ],
+      'T',
+    )[0]!;
+
+  test('in every format in a row reads as each format rendered from a fresh copy', () => {
+    const d = doc();
+    const inRow = JOURNAL_FILE_FORMATS.map((f) => renderDocumentFile(d, f, chart(CHART)));
+    const fresh = JOURNAL_FILE_FORMATS.map((f) => renderDocumentFile({ ...d }, f, chart(CHART)));
+    assert.deepEqual(inRow, fresh);
+    assert.equal(renderDocumentBody(d, chart(CHART)), renderDocumentBody({ ...d }, chart(CHART)));
+    assert.match(inRow[0]!, /12\.34/);
+  });
+
+  test('under another chart shows that chart (a renamed account its new name)', () => {
+    const d = doc();
+    assert.match(renderDocumentFile(d, 'csv', chart(CHART))!, /cash/i);
+    const renamed = new Map(CHART);
+    renamed.set('1000', account('1000', 'Petty money'));
+    const text = renderDocumentFile(d, 'csv', chart(renamed))!;
+    assert.match(text, /Petty money/);
+    assert.doesNotMatch(text, /operating/);
   });
 });
