@@ -10,6 +10,8 @@ import { readMasterData } from '../store/master-data.ts';
 import { loadOwnership } from '../store/ownership-repository.ts';
 import {
   activeReleaseId,
+  type BatchExceptions,
+  batchExceptionsOf,
   listPeriods,
   loadEncounters,
   loadRelease,
@@ -17,8 +19,11 @@ import {
   orderingKeys,
   readCursor,
   saveBatch,
+  saveBatchEffects,
+  saveBatchExceptions,
   takeCursor,
 } from '../store/posting-repository.ts';
+import { type RecordedStatement, recordingExecutor, replayStatements } from '../store/recording.ts';
 import {
   type ApplyContext,
   type EncounterState,
@@ -47,6 +52,30 @@ export interface ApplierOptions {
   readonly gatherMs?: number;
   readonly onBatch?: (stats: BatchStats) => void;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Plans batches on another thread while this one writes (SQLite, where the driver holds the thread
+   * for the whole transaction; see planner-thread.ts). Without it, or when it fails, batches are planned
+   * and written one after the other here.
+   */
+  readonly planner?: BatchPlanner;
+}
+
+/**
+ * Plans a key's batches somewhere else, from a connection of its own: the first from the key's cursor,
+ * each later one after the batch it gave before (which the caller is writing meanwhile), as prepareBatch
+ * does with `after`. What it returns is checked by the write like any plan: nothing it says is trusted.
+ */
+export interface BatchPlanner {
+  /**
+   * Null: nothing to do. 'other-release': planned under a release other than `base`'s (an activation in
+   * between). `at` is when the batch posts: the writing side's clock decides.
+   */
+  plan(
+    key: string,
+    after: boolean,
+    base: StaticContext,
+    at: string,
+  ): Promise<RecordedBatch | null | 'other-release'>;
 }
 
 export interface BatchStats {
@@ -154,6 +183,7 @@ export class Applier {
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
+  private plannerFailed = false;
 
   constructor(private readonly options: ApplierOptions) {
     this.store = options.store;
@@ -175,7 +205,8 @@ export class Applier {
     this.contextReleaseId = undefined;
   }
 
-  private async staticContext(): Promise<StaticContext | null> {
+  /** The active release with the master data it is applied with; null before any release is active. */
+  async staticContext(): Promise<StaticContext | null> {
     const releaseId = await activeReleaseId(this.store);
     if (releaseId === null) return null;
     if (this.context && this.contextReleaseId === releaseId) return this.context;
@@ -210,19 +241,19 @@ export class Applier {
   }
 
   /**
-   * Reads, interprets and plans the key's next batch outside any transaction. With `after` (a batch
+   * Reads, interprets and plans the key's next batch outside any transaction, to be posted `at`. With `after` (a batch
    * being written right now, not yet committed) it plans the batch that follows it: from its last
    * message on, on the stock and encounters it will leave. Nothing here is trusted by the write: a batch
    * `after` that does not commit as planned is caught by writeBatch's checks (cursor, held state), which
    * refuse or re-plan.
    */
-  private async prepareBatch(
+  async prepareBatch(
     key: string,
     base: StaticContext,
     after?: PreparedBatch,
+    at = this.clock().toISOString(),
   ): Promise<PreparedBatch | null> {
     const started = performance.now();
-    const at = this.clock().toISOString();
     const cursor = after ? after.messages.at(-1)!.id : await readCursor(this.store, key);
     const messages = await nextMessages(this.store, key, cursor, this.batchSize);
     if (messages.length === 0) return null;
@@ -261,11 +292,32 @@ export class Applier {
     };
   }
 
-  /** The transaction of a prepared batch (see applyBatch); the messages it took, 0 if it wrote nothing. */
-  private async writeBatch(p: PreparedBatch): Promise<number> {
+  /**
+   * The batch's writes built where it was planned: its effects as recorded statements and what its
+   * work items need, without the plans themselves (which cost more to hand between threads than to make).
+   */
+  async recordBatch(p: PreparedBatch): Promise<RecordedBatch> {
+    const { interpretations: _, planned, ...rest } = p;
+    const { tx, statements } = recordingExecutor(this.store);
+    await saveBatchEffects(tx, p.key, planned.plans, planned.state, p.base.release.id, p.at);
+    return {
+      ...rest,
+      recorded: {
+        effects: statements,
+        exceptions: batchExceptionsOf(planned.plans),
+        counts: countsOf(planned.plans),
+      },
+    };
+  }
+
+  /**
+   * The transaction of a prepared batch (see applyBatch); the messages it took, 0 if it wrote nothing.
+   * A recorded batch whose state moved is not planned again here (it carries no plans): it writes
+   * nothing, and the caller plans the key again.
+   */
+  async writeBatch(p: PreparedBatch | RecordedBatch): Promise<number> {
     const { key, base, at, cursor, messages, touched } = p;
-    let planned = p.planned;
-    let replanned = false;
+    const replanned = false;
     let stats: BatchStats | undefined;
     const taken = await this.store.transaction(async (tx) => {
       const now = await takeCursor(tx, key, at);
@@ -286,24 +338,22 @@ export class Applier {
         !samePeriods(p.periods, heldPeriods) ||
         !sameRegistry(p.ownership, heldOwnership)
       ) {
+        if ('recorded' in p) return 0;
         const again: ApplyContext = { ...base, ownership: heldOwnership, periods: heldPeriods, postedAt: at };
-        planned = planBatch(messages, p.interpretations, held, heldEncounters, again);
-        replanned = true;
+        const planned = planBatch(messages, p.interpretations, held, heldEncounters, again);
+        await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
+        stats = { orderingKey: key, ...countsOf(planned.plans), replanned: true, seconds: 0 };
+        return messages.length;
       }
-      await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
-      const plans = planned.plans;
-      const applied = plans.filter((x) => x.kind === 'applied');
-      stats = {
-        orderingKey: key,
-        messages: plans.length,
-        applied: applied.length,
-        failed: plans.filter((x) => x.kind === 'failed').length,
-        skipped: plans.filter((x) => x.kind === 'skipped').length,
-        events: applied.reduce((n, x) => n + (x.kind === 'applied' ? x.events.length : 0), 0),
-        entries: applied.reduce((n, x) => n + (x.kind === 'applied' ? x.entries.length : 0), 0),
-        replanned,
-        seconds: 0,
-      };
+      if ('recorded' in p) {
+        await replayStatements(tx, p.recorded.effects);
+        await saveBatchExceptions(tx, key, p.recorded.exceptions, base.release.id, at);
+        stats = { orderingKey: key, ...p.recorded.counts, replanned, seconds: 0 };
+      } else {
+        const { plans, state } = p.planned;
+        await saveBatch(tx, key, plans, state, base.release.id, at);
+        stats = { orderingKey: key, ...countsOf(plans), replanned, seconds: 0 };
+      }
       return messages.length;
     });
     if (stats) crashPoint('apply-committed');
@@ -317,9 +367,12 @@ export class Applier {
     for (;;) {
       let round = 0;
       for (const key of await orderingKeys(this.store)) {
-        round += this.store.capabilities.concurrentWriters
-          ? await this.drainAhead(key)
-          : await this.drainKey(key);
+        round +=
+          this.options.planner && !this.plannerFailed
+            ? await this.drainPlanned(key, this.options.planner)
+            : this.store.capabilities.concurrentWriters
+              ? await this.drainAhead(key)
+              : await this.drainKey(key);
       }
       total += round;
       if (round === 0) return total;
@@ -361,6 +414,46 @@ export class Applier {
       next = following.value;
     }
     return total;
+  }
+
+  /**
+   * drainAhead's scheme with the planning on another thread (SQLite): the planner works on batch n+1,
+   * after batch n, while this thread writes batch n. A planner that fails is reported once and not asked
+   * again: this Applier then plans its own batches (drainKey), losing speed, not work.
+   */
+  private async drainPlanned(key: string, planner: BatchPlanner): Promise<number> {
+    const base = await this.staticContext();
+    if (!base) return 0;
+    const ask = (after: boolean) =>
+      planner.plan(key, after, base, this.clock().toISOString()).catch((e: unknown) => {
+        this.plannerFailed = true;
+        this.options.onError?.(e);
+        return null;
+      });
+    let total = 0;
+    let next = await ask(false);
+    while (next && next !== 'other-release') {
+      const current = next;
+      const following = current.messages.length === this.batchSize ? ask(true) : Promise.resolve(null);
+      let written: number;
+      try {
+        written = await this.writeBatch(current);
+      } finally {
+        // The planner's answer is awaited even when the write failed, so no question is left open.
+        next = await following;
+      }
+      total += written;
+      // Planned after a batch that did not commit whole, or on state that moved: plan here from what the
+      // database holds, then go on with the planner.
+      if (written < current.messages.length) {
+        const own = await this.applyBatch(key);
+        total += own;
+        if (own < this.batchSize) return total;
+        next = await ask(false);
+      }
+    }
+    // Without a planner, or with a plan from another release: the rest of the key, planned here.
+    return this.plannerFailed || next === 'other-release' ? total + (await this.drainKey(key)) : total;
   }
 
   /** Runs in the background: after every notify() (new messages committed) and every pollMs. */
@@ -413,8 +506,41 @@ export class Applier {
   }
 }
 
+type BatchCounts = Omit<BatchStats, 'orderingKey' | 'replanned' | 'seconds'>;
+
+function countsOf(plans: readonly MessagePlan[]): BatchCounts {
+  let applied = 0;
+  let failed = 0;
+  let events = 0;
+  let entries = 0;
+  for (const x of plans) {
+    if (x.kind === 'applied') {
+      applied++;
+      events += x.events.length;
+      entries += x.entries.length;
+    } else if (x.kind === 'failed') failed++;
+  }
+  return {
+    messages: plans.length,
+    applied,
+    failed,
+    skipped: plans.length - applied - failed,
+    events,
+    entries,
+  };
+}
+
+/** A prepared batch as statements and work items (Applier.recordBatch): what the planner thread hands over. */
+export interface RecordedBatch extends Omit<PreparedBatch, 'interpretations' | 'planned'> {
+  readonly recorded: {
+    readonly effects: readonly RecordedStatement[];
+    readonly exceptions: BatchExceptions;
+    readonly counts: BatchCounts;
+  };
+}
+
 /** A batch read, interpreted and planned, waiting for its transaction (Applier.prepareBatch). */
-interface PreparedBatch {
+export interface PreparedBatch {
   readonly key: string;
   readonly base: StaticContext;
   readonly at: string;

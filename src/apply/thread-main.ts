@@ -8,6 +8,7 @@ import { isCrosswalkError } from '../errors/index.ts';
 import { openStore, parseDatabaseUrl } from '../store/index.ts';
 import { adoptWriterLock } from '../store/writer-lock.ts';
 import { Applier } from './applier.ts';
+import { PlannerThread } from './planner-thread.ts';
 import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
 
 const port = parentPort!;
@@ -29,8 +30,20 @@ try {
     walCheckpoints: 'elsewhere',
     ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
   });
+  // SQLite: batches are planned on a thread of their own while this one writes (planner-thread.ts).
+  // PostgreSQL's driver does not hold the thread during a write, so there this thread plans ahead itself.
+  const planner = store.capabilities.concurrentWriters
+    ? null
+    : await PlannerThread.start({
+        databaseUrl: data.databaseUrl,
+        ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
+        tokenKey: data.tokenKey,
+        ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
+        batchSize: data.batchSize,
+      });
   const applier = new Applier({
     store,
+    ...(planner ? { planner } : {}),
     tokenKey: data.tokenKey,
     ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
     batchSize: data.batchSize,
@@ -53,6 +66,7 @@ try {
       case 'stop':
         void applier
           .stop()
+          .then(() => planner?.stop())
           .then(() => store.close())
           .finally(() => {
             send({ type: 'done', id: m.id });

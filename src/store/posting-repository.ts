@@ -583,6 +583,73 @@ export async function saveBatch(
   releaseId: string,
   at: string,
 ): Promise<void> {
+  await saveBatchEffects(tx, key, plans, inventoryState, releaseId, at);
+  await saveBatchExceptions(tx, key, batchExceptionsOf(plans), releaseId, at);
+}
+
+/**
+ * The part of a batch's work items that depends on what the database holds (an open exception to count
+ * on, a new exception's id): what saveBatchExceptions needs of the plans, and no more.
+ */
+export interface BatchExceptions {
+  readonly flags: readonly {
+    flag: Extract<MessagePlan, { kind: 'applied' }>['flags'][number];
+    messageId: bigint;
+  }[];
+  readonly holds: readonly { hold: StewardshipHold; messageId: bigint; controlId: string }[];
+  readonly failed: readonly {
+    readonly messageId: bigint;
+    readonly controlId: string;
+    readonly messageType: string;
+    readonly code: ErrorCode;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly message: string;
+  }[];
+  /** Applied messages with their entries posted past a closed period (recordLatePostings). */
+  readonly late: readonly { kind: 'applied'; message: { id: bigint }; entries: readonly JournalEntry[] }[];
+}
+
+export function batchExceptionsOf(plans: readonly MessagePlan[]): BatchExceptions {
+  const flags: BatchExceptions['flags'][number][] = [];
+  const holds: BatchExceptions['holds'][number][] = [];
+  const failed: BatchExceptions['failed'][number][] = [];
+  const late: BatchExceptions['late'][number][] = [];
+  for (const p of plans) {
+    if (p.kind === 'applied') {
+      for (const flag of p.flags) flags.push({ flag, messageId: p.message.id });
+      for (const hold of p.held)
+        holds.push({ hold, messageId: p.message.id, controlId: p.message.controlId });
+      const lateEntries = p.entries.filter((e) => e.lateFromPeriod !== null);
+      if (lateEntries.length > 0)
+        late.push({ kind: 'applied', message: { id: p.message.id }, entries: lateEntries });
+    } else if (p.kind === 'failed') {
+      failed.push({
+        messageId: p.message.id,
+        controlId: p.message.controlId,
+        messageType: p.messageType,
+        code: p.error.code,
+        params: p.error.params,
+        message: p.error.message,
+      });
+    }
+  }
+  return { flags, holds, failed, late };
+}
+
+/**
+ * Everything of a batch that is written without reading: events, stock, entries, requisitions,
+ * encounters, the outcomes of applied and skipped messages, outbound documents and the cursor. It
+ * issues statements only, so it can be recorded where the batch is planned and run where it is written
+ * (planner-thread.ts).
+ */
+export async function saveBatchEffects(
+  tx: SqlExecutor,
+  key: string,
+  plans: readonly MessagePlan[],
+  inventoryState: Parameters<typeof saveInventory>[2],
+  releaseId: string,
+  at: string,
+): Promise<void> {
   const applied = plans.filter((p): p is Extract<MessagePlan, { kind: 'applied' }> => p.kind === 'applied');
   const events = applied.flatMap((p) =>
     p.events.map((e) => ({
@@ -617,73 +684,20 @@ export async function saveBatch(
        cost_center_code = excluded.cost_center_code, admitted_at = excluded.admitted_at,
        discharged_at = excluded.discharged_at, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
   );
-
-  const outcomes: object[] = [];
-  await recordFlags(
+  await saveOutcomes(
     tx,
-    key,
-    applied.flatMap((p) => p.flags.map((f) => ({ flag: f, messageId: p.message.id }))),
-    at,
-  );
-  await recordStewardship(
-    tx,
-    key,
-    applied.flatMap((p) =>
-      p.held.map((hold) => ({ hold, messageId: p.message.id, controlId: p.message.controlId })),
-    ),
-    at,
-  );
-  for (const p of plans) {
-    const ref = { orderingKey: key, messageId: p.message.id, eventId: null };
-    if (p.kind === 'applied') {
-      outcomes.push({
+    plans
+      .filter((p) => p.kind !== 'failed')
+      .map((p) => ({
         messageId: p.message.id,
         orderingKey: key,
-        state: 'applied',
+        state: p.kind,
         mappingReleaseId: releaseId,
-        eventCount: p.events.length,
+        eventCount: p.kind === 'applied' ? p.events.length : 0,
         exceptionId: null,
         processedAt: at,
-      });
-    } else if (p.kind === 'skipped') {
-      outcomes.push({
-        messageId: p.message.id,
-        orderingKey: key,
-        state: 'skipped',
-        mappingReleaseId: releaseId,
-        eventCount: 0,
-        exceptionId: null,
-        processedAt: at,
-      });
-    } else {
-      const evidence = {
-        messageId: p.message.id,
-        controlId: p.message.controlId,
-        messageType: p.messageType,
-        code: p.error.code,
-        params: p.error.params,
-      };
-      const id = await openException(tx, p.error.code, p.error.message, evidence, at, ref);
-      outcomes.push({
-        messageId: p.message.id,
-        orderingKey: key,
-        state: 'failed',
-        mappingReleaseId: releaseId,
-        eventCount: 0,
-        exceptionId: id,
-        processedAt: at,
-      });
-    }
-  }
-  await insertRows(
-    tx,
-    'message_outcomes',
-    outcomes,
-    `ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, mapping_release_id = excluded.mapping_release_id,
-       event_count = excluded.event_count, exception_id = excluded.exception_id, processed_at = excluded.processed_at`,
+      })),
   );
-  // Events posted past a closed period: one work item per entity and period for the controller.
-  await recordLatePostings(tx, key, plans, at);
   // What the batch owes other systems, written with its effects (see outbox/documents.ts).
   await enqueueDocuments(tx, documentsForBatch(key, plans, at));
   const last = plans.at(-1);
@@ -694,6 +708,51 @@ export async function saveBatch(
       key,
     ]);
   }
+}
+
+const saveOutcomes = (tx: SqlExecutor, outcomes: readonly object[]) =>
+  insertRows(
+    tx,
+    'message_outcomes',
+    outcomes,
+    `ON CONFLICT (message_id) DO UPDATE SET state = excluded.state, mapping_release_id = excluded.mapping_release_id,
+       event_count = excluded.event_count, exception_id = excluded.exception_id, processed_at = excluded.processed_at`,
+  );
+
+/** A batch's work items, in the transaction that writes its effects (see BatchExceptions). */
+export async function saveBatchExceptions(
+  tx: SqlExecutor,
+  key: string,
+  w: BatchExceptions,
+  releaseId: string,
+  at: string,
+): Promise<void> {
+  await recordFlags(tx, key, w.flags, at);
+  await recordStewardship(tx, key, w.holds, at);
+  const outcomes: object[] = [];
+  for (const f of w.failed) {
+    const evidence = {
+      messageId: f.messageId,
+      controlId: f.controlId,
+      messageType: f.messageType,
+      code: f.code,
+      params: f.params,
+    };
+    const ref = { orderingKey: key, messageId: f.messageId, eventId: null };
+    const id = await openException(tx, f.code, f.message, evidence, at, ref);
+    outcomes.push({
+      messageId: f.messageId,
+      orderingKey: key,
+      state: 'failed',
+      mappingReleaseId: releaseId,
+      eventCount: 0,
+      exceptionId: id,
+      processedAt: at,
+    });
+  }
+  await saveOutcomes(tx, outcomes);
+  // Events posted past a closed period: one work item per entity and period for the controller.
+  await recordLatePostings(tx, key, w.late, at);
 }
 
 export type { Store };

@@ -1,0 +1,49 @@
+/**
+ * The planner thread's body (see planner-thread.ts): a read-only use of a store connection of its own
+ * and an Applier that only prepares. It remembers the last batch it handed over, so "plan after" needs
+ * nothing but the question. Started through thread-entry.mjs, which registers the TypeScript loader.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isCrosswalkError } from '../errors/index.ts';
+import { openStore, parseDatabaseUrl } from '../store/index.ts';
+import { Applier, type PreparedBatch } from './applier.ts';
+import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from './planner-thread.ts';
+
+const port = parentPort!;
+const data = workerData as PlannerThreadData;
+const send = (m: FromPlanner) => port.postMessage(m);
+const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : ((e as { code?: string }).code ?? null));
+
+try {
+  const store = await openStore(parseDatabaseUrl(data.databaseUrl), {
+    poolMax: 1,
+    // It writes nothing: the writing thread's store owns the WAL's checkpoints.
+    walCheckpoints: 'elsewhere',
+    ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
+  });
+  const applier = new Applier({
+    store,
+    tokenKey: data.tokenKey,
+    ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
+    batchSize: data.batchSize,
+  });
+  let last: PreparedBatch | null = null;
+  // One question at a time, in order: the writer asks for the next batch only after it has the one before.
+  let queue = Promise.resolve();
+  port.on('message', (m: ToPlanner) => {
+    queue = queue.then(async () => {
+      try {
+        const base = await applier.staticContext();
+        const after = m.after && last !== null && last.key === m.key ? last : undefined;
+        last = base ? await applier.prepareBatch(m.key, base, after, m.at) : null;
+        send({ type: 'planned', id: m.id, batch: last ? toSent(await applier.recordBatch(last)) : null });
+      } catch (e) {
+        last = null;
+        send({ type: 'error', id: m.id, code: codeOf(e), message: (e as Error).message ?? String(e) });
+      }
+    });
+  });
+  send({ type: 'ready' });
+} catch (e) {
+  send({ type: 'failed-to-start', message: (e as Error).message ?? String(e) });
+}

@@ -1,0 +1,143 @@
+/**
+ * The apply stage's planner on a thread of its own (SQLite). better-sqlite3 holds the thread for the whole
+ * write transaction, so on one thread reading, interpreting and planning batch n+1 waits for batch n's
+ * writes; here a second thread does it meanwhile, from a connection of its own, and hands the plan over.
+ * The plan is only a proposal: the writing thread's transaction checks the cursor and the state it was
+ * planned on, and plans again if they moved (Applier.writeBatch), so a wrong or late plan costs time,
+ * never books.
+ *
+ * What crosses the threads is the batch as recorded statements and work items (Applier.recordBatch),
+ * structured-cloned: cloning the plans themselves (events, entries, movements as objects) cost more
+ * than making them. Stored message bodies do not cross (only interpretation reads them).
+ */
+import { Worker } from 'node:worker_threads';
+import { CrosswalkError } from '../errors/index.ts';
+import type { BatchPlanner, RecordedBatch, StaticContext } from './applier.ts';
+
+/** What the planner thread is started with (structured-cloneable). */
+export interface PlannerThreadData {
+  readonly databaseUrl: string;
+  readonly rawKeyRingFile?: string;
+  readonly tokenKey: Uint8Array;
+  readonly earlierTokenKeys?: readonly Uint8Array[];
+  readonly batchSize: number;
+}
+
+/** Plan the key's next batch, to be posted `at` (the writing thread's clock decides when books post). */
+export type ToPlanner = {
+  readonly type: 'plan';
+  readonly id: number;
+  readonly key: string;
+  readonly after: boolean;
+  readonly at: string;
+};
+
+export type FromPlanner =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed-to-start'; readonly message: string }
+  | { readonly type: 'planned'; readonly id: number; readonly batch: SentBatch | null }
+  | { readonly type: 'error'; readonly id: number; readonly code: string | null; readonly message: string };
+
+/** A RecordedBatch as it travels: its release by id, its start on the wall clock, bodies left behind. */
+export interface SentBatch extends Omit<RecordedBatch, 'base' | 'started'> {
+  readonly releaseId: string;
+  /** When planning started, as epoch milliseconds (each thread's performance.now() has its own origin). */
+  readonly startedAtEpochMs: number;
+}
+
+const NO_BODY = Buffer.alloc(0);
+
+export function toSent(p: RecordedBatch): SentBatch {
+  const { base, started, messages, ...rest } = p;
+  return {
+    ...rest,
+    releaseId: base.release.id,
+    startedAtEpochMs: performance.timeOrigin + started,
+    messages: messages.map((m) => ({ ...m, raw: NO_BODY })),
+  };
+}
+
+/** The batch as the writing thread's own, or 'other-release' when it was planned under another release. */
+export function fromSent(s: SentBatch, base: StaticContext): RecordedBatch | 'other-release' {
+  if (s.releaseId !== base.release.id) return 'other-release';
+  const { releaseId: _, startedAtEpochMs, ...rest } = s;
+  return { ...rest, base, started: startedAtEpochMs - performance.timeOrigin };
+}
+
+/** A young generation that lets a batch's plans die young, as on the apply thread (see thread.ts). */
+const PLANNER_YOUNG_GENERATION_MB = 96;
+
+/** The planner thread, as the writing Applier's BatchPlanner. */
+export class PlannerThread implements BatchPlanner {
+  private readonly waiting = new Map<
+    number,
+    { resolve: (b: SentBatch | null) => void; reject: (e: Error) => void }
+  >();
+  private next = 1;
+  private gone: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {}
+
+  static start(data: PlannerThreadData): Promise<PlannerThread> {
+    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+      workerData: { ...data, entry: './planner-main.ts' },
+      resourceLimits: { maxYoungGenerationSizeMb: PLANNER_YOUNG_GENERATION_MB },
+    });
+    const thread = new PlannerThread(worker);
+    return new Promise((resolve, reject) => {
+      const early = (code: number) =>
+        reject(
+          new CrosswalkError('CW_ERR_APPLY_INTERNAL', {
+            reason: `planner thread exited with ${code} at start`,
+          }),
+        );
+      worker.once('exit', early);
+      worker.on('message', (m: FromPlanner) => {
+        if (m.type === 'ready') {
+          worker.off('exit', early);
+          worker.on('exit', (code) => thread.fail(`planner thread exited with ${code}`));
+          resolve(thread);
+        } else if (m.type === 'failed-to-start') {
+          worker.off('exit', early);
+          void worker.terminate();
+          reject(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `planner thread: ${m.message}` }));
+        } else thread.receive(m);
+      });
+      worker.on('error', (e) => thread.fail(`planner thread: ${e.message}`));
+    });
+  }
+
+  private receive(m: FromPlanner): void {
+    if (m.type !== 'planned' && m.type !== 'error') return;
+    const w = this.waiting.get(m.id);
+    this.waiting.delete(m.id);
+    if (m.type === 'planned') w?.resolve(m.batch);
+    else w?.reject(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `planner thread: ${m.message}` }));
+  }
+
+  private fail(reason: string): void {
+    this.gone ??= new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason });
+    for (const w of this.waiting.values()) w.reject(this.gone);
+    this.waiting.clear();
+  }
+
+  async plan(
+    key: string,
+    after: boolean,
+    base: StaticContext,
+    at: string,
+  ): Promise<RecordedBatch | null | 'other-release'> {
+    if (this.gone) throw this.gone;
+    const id = this.next++;
+    const sent = await new Promise<SentBatch | null>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'plan', id, key, after, at } satisfies ToPlanner);
+    });
+    return sent === null ? null : fromSent(sent, base);
+  }
+
+  async stop(): Promise<void> {
+    this.fail('planner thread stopped');
+    await this.worker.terminate();
+  }
+}
