@@ -31,7 +31,9 @@ try {
     ...(data.rawKeyRingFile ? { rawKeyRingFile: data.rawKeyRingFile } : {}),
   });
   // SQLite: batches are planned on a thread of their own while this one writes (planner-thread.ts).
-  // PostgreSQL's driver does not hold the thread during a write, so there this thread plans ahead itself.
+  // PostgreSQL's driver does not hold the thread during a write, so there this thread plans ahead itself:
+  // a planner thread measured +7% end to end there (1,102 against 1,031 msg/s, one run each) for 15% more
+  // of the receiver's CPU, which the server needs on the same cores.
   const planner = store.capabilities.concurrentWriters
     ? null
     : await PlannerThread.start({

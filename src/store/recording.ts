@@ -22,6 +22,9 @@ export function recordingExecutor(like: SqlExecutor): { tx: SqlExecutor; stateme
     tx: {
       capabilities: like.capabilities,
       rawCipher: like.rawCipher,
+      // PostgreSQL: the catalog read is a read of its own store, cached, so bulk inserts are recorded in
+      // their one-array-per-column form.
+      ...(like.columnTypes ? { columnTypes: like.columnTypes.bind(like) } : {}),
       query: async () => refuse(),
       queryArrays: async () => refuse(),
       executeScript: async () => refuse(),
