@@ -33,6 +33,7 @@ try {
   port.on('message', (m: ToPlanner) => {
     queue = queue.then(async () => {
       try {
+        if (m.reload) applier.invalidate();
         const base = await applier.staticContext();
         const after = m.after && last !== null && last.key === m.key ? last : undefined;
         last = base ? await applier.prepareBatch(m.key, base, after, m.at) : null;

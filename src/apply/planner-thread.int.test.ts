@@ -22,17 +22,25 @@ const KEY = Buffer.alloc(32, 3);
 const AT = new Date('2026-11-25T12:00:00.000Z');
 const MESSAGES = 150;
 
-/** The day's first messages, every 25th DFT^P03 with a supply code the item master does not hold. */
-async function receiveTraffic(store: Store): Promise<number> {
+/**
+ * The day's first messages [from, to) into the inbox (the demo loaded first when from is 0), every 25th
+ * DFT^P03 with a supply code the item master does not hold.
+ */
+async function receiveTraffic(store: Store, from = 0, to = MESSAGES): Promise<number> {
   const system = generateDemoHealthSystem({ seed: 42 });
-  await loadMasterData(store, system);
-  await setUpDemoBooks(store, system, AT);
+  if (from === 0) {
+    await loadMasterData(store, system);
+    await setUpDemoBooks(store, system, AT);
+  }
   const inbox = new Inbox({ repository: new InboxRepository(store), clock: () => AT });
   let broken = 0;
   let dft = 0;
-  for (const t of [...generateTraffic(system, { seed: 5 })].slice(0, MESSAGES)) {
+  const day = [...generateTraffic(system, { seed: 5 })].slice(0, to);
+  for (const [i, t] of day.entries()) {
     let text = t.message;
-    if (t.kind === 'dft-p03' && dft++ % 25 === 0) {
+    const bad = t.kind === 'dft-p03' && dft++ % 25 === 0;
+    if (i < from) continue;
+    if (bad) {
       text = text
         .split('\r')
         .map((s) => {
@@ -115,6 +123,43 @@ eachEngine('batches planned on the planner thread', (engine) => {
     await receiveTraffic(serial);
     const one = new Applier({ store: serial, tokenKey: KEY, clock: () => AT, batchSize: 7 });
     assert.equal(await one.drain(), MESSAGES);
+    assert.deepEqual(await books(threaded.store), await books(serial));
+  });
+
+  test('master data changed between drains reaches the planner thread with the invalidation', async () => {
+    // Every par location's stock moves to another cost center of its entity between the two halves.
+    const moveCostCenters = (store: Store) =>
+      store.execute(
+        `UPDATE par_locations SET cost_center_code = (SELECT MIN(c.code) FROM cost_centers c
+           WHERE c.entity_code = par_locations.entity_code AND c.code <> par_locations.cost_center_code)`,
+      );
+    const costCenters = async (store: Store) =>
+      (await store.query('SELECT DISTINCT cost_center FROM journal_lines WHERE cost_center IS NOT NULL')).map(
+        (r) => String(r['cost_center']),
+      );
+    const threaded = await engine.freshStore({ migrated: true });
+    const planner = await PlannerThread.start({ databaseUrl: threaded.url, tokenKey: KEY, batchSize: 7 });
+    planners.push(planner);
+    const serial = (await engine.freshStore({ migrated: true })).store;
+    const used: Record<string, { before: string[]; after: string[] }> = {};
+    for (const [name, store, options] of [
+      ['threaded', threaded.store, { planner }],
+      ['serial', serial, {}],
+    ] as const) {
+      const applier = new Applier({ store, tokenKey: KEY, clock: () => AT, batchSize: 7, ...options });
+      await receiveTraffic(store, 0, MESSAGES / 2);
+      assert.equal(await applier.drain(), MESSAGES / 2);
+      const before = await costCenters(store);
+      await moveCostCenters(store);
+      applier.invalidate();
+      await receiveTraffic(store, MESSAGES / 2, MESSAGES);
+      assert.equal(await applier.drain(), MESSAGES / 2);
+      used[name] = { before, after: await costCenters(store) };
+    }
+    assert.ok(
+      used['serial']!.after.some((c) => !used['serial']!.before.includes(c)),
+      'the change moved postings to cost centers not used before',
+    );
     assert.deepEqual(await books(threaded.store), await books(serial));
   });
 

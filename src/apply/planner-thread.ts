@@ -30,6 +30,11 @@ export type ToPlanner = {
   readonly key: string;
   readonly after: boolean;
   readonly at: string;
+  /**
+   * The writing thread reloaded its release and master data since the last question (a release was
+   * activated, or master data changed: Applier.invalidate): the planner drops what it cached too.
+   */
+  readonly reload: boolean;
 };
 
 export type FromPlanner =
@@ -75,6 +80,8 @@ export class PlannerThread implements BatchPlanner {
   >();
   private next = 1;
   private gone: Error | null = null;
+  /** The writing Applier's context at the last question: another one means it was reloaded. */
+  private lastBase: StaticContext | null = null;
 
   private constructor(private readonly worker: Worker) {}
 
@@ -129,9 +136,11 @@ export class PlannerThread implements BatchPlanner {
   ): Promise<RecordedBatch | null | 'other-release'> {
     if (this.gone) throw this.gone;
     const id = this.next++;
+    const reload = this.lastBase !== null && this.lastBase !== base;
+    this.lastBase = base;
     const sent = await new Promise<SentBatch | null>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'plan', id, key, after, at } satisfies ToPlanner);
+      this.worker.postMessage({ type: 'plan', id, key, after, at, reload } satisfies ToPlanner);
     });
     return sent === null ? null : fromSent(sent, base);
   }
