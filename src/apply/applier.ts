@@ -558,6 +558,27 @@ export interface PreparedBatch {
 }
 
 /**
+ * Of a prepared batch, only what planning the batch after it reads (prepareBatch's `after`): its last
+ * message, the state it leaves, the encounters it moves. Kept instead of the whole batch by a planner
+ * that waits for its next question, so the batch's events, entries and statements die young.
+ */
+export function keptForFollowing(p: PreparedBatch): PreparedBatch {
+  return {
+    ...p,
+    messages: p.messages.slice(-1),
+    interpretations: [],
+    planned: {
+      state: p.planned.state,
+      plans: p.planned.plans.flatMap((x) =>
+        x.kind === 'applied' && x.encounters.length > 0
+          ? [{ ...x, events: [], movements: [], flags: [], entries: [], requisitions: [], held: [] }]
+          : [],
+      ),
+    },
+  };
+}
+
+/**
  * The touched stock a batch planned after `before` starts from: what `before` will leave where it
  * touched the same positions and serials, what the database holds elsewhere.
  */

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isCrosswalkError } from '../errors/index.ts';
 import { openStore, parseDatabaseUrl } from '../store/index.ts';
-import { Applier, type PreparedBatch } from './applier.ts';
+import { Applier, keptForFollowing, type PreparedBatch } from './applier.ts';
 import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from './planner-thread.ts';
 
 const port = parentPort!;
@@ -36,8 +36,13 @@ try {
         if (m.reload) applier.invalidate();
         const base = await applier.staticContext();
         const after = m.after && last !== null && last.key === m.key ? last : undefined;
-        last = base ? await applier.prepareBatch(m.key, base, after, m.at) : null;
-        send({ type: 'planned', id: m.id, batch: last ? toSent(await applier.recordBatch(last)) : null });
+        const planned = base ? await applier.prepareBatch(m.key, base, after, m.at) : null;
+        send({
+          type: 'planned',
+          id: m.id,
+          batch: planned ? toSent(await applier.recordBatch(planned)) : null,
+        });
+        last = planned ? keptForFollowing(planned) : null;
       } catch (e) {
         last = null;
         send({ type: 'error', id: m.id, code: codeOf(e), message: (e as Error).message ?? String(e) });
