@@ -19,22 +19,18 @@
  * the body) and the drain's time to set up (10 to 30 minutes at its 650 to 2,000 msg/s on this machine),
  * so the million is built once and replayed many times; --build-only builds and stops.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { staticContextFor } from '../src/apply/applier.ts';
-import { Applier, setUpDemoBooks } from '../src/apply/index.ts';
+import { Applier } from '../src/apply/index.ts';
 import { interpretStored } from '../src/apply/plan.ts';
 import { replayDiff } from '../src/apply/replay.ts';
 import { pageOf, REPLAY_WINDOW, runReplay } from '../src/apply/replay-run.ts';
-import { generateDemoHealthSystem, generateDftP03Batch } from '../src/demo/index.ts';
-import { parseMessage } from '../src/hl7v2/index.ts';
-import { InboxRepository } from '../src/store/inbox-repository.ts';
 import { migrate, openStore, type Store } from '../src/store/index.ts';
-import { loadMasterData } from '../src/store/master-data.ts';
 import { activeReleaseId, listPeriods, loadRelease } from '../src/store/posting-repository.ts';
 import { postedFactsFor, processedIdRange, processedMessagesIn } from '../src/store/replay-repository.ts';
-import { arg, type BenchDb, freshDb, withUniqueControlIds } from './harness.ts';
+import { demoBooks, storeGenerated } from './books.ts';
+import { arg, type BenchDb, freshDb } from './harness.ts';
 import { fmt, median } from './stats.ts';
 
 const KEY = Buffer.alloc(32, 9);
@@ -48,49 +44,21 @@ interface Built {
 
 /** Stores n generated messages in the inbox and drains them; returns the drain's rate. */
 async function build(store: Store, n: number, tag: string, at: string): Promise<number> {
-  const system = generateDemoHealthSystem({ seed: 42 });
-  const templates = generateDftP03Batch(2000, 11, system);
-  await migrate(store);
-  await loadMasterData(store, system);
-  await setUpDemoBooks(store, system, new Date('2026-11-25T00:00:00Z'));
-  const repo = new InboxRepository(store);
+  await demoBooks(store);
   const applier = new Applier({ store, tokenKey: KEY });
-  let batch = [];
-  let stored = 0;
   let applied = 0;
   let applySeconds = 0;
+  const drain = async () => {
+    const t = performance.now();
+    applied += await applier.drain();
+    applySeconds += (performance.now() - t) / 1000;
+  };
   // Stored and drained in slices so a large build does not hold its whole inbox in flight.
-  const slice = 50_000;
-  for (const raw of withUniqueControlIds(templates, n, tag)) {
-    const h = parseMessage(raw).header;
-    batch.push({
-      interfaceName: 'bench',
-      orderingKey: 'bench',
-      sender: `${h.sendingApplication}|${h.sendingFacility}`,
-      controlId: h.controlId,
-      messageType: h.messageType,
-      receivedAt: at,
-      contentSha256: createHash('sha256').update(raw).digest('hex'),
-      raw,
-      ack: Buffer.from('ACK'),
-      ackCode: 'AA',
-    });
-    if (batch.length === 1000) {
-      await repo.storeBatch(batch);
-      stored += batch.length;
-      batch = [];
-    }
-    if (stored > 0 && stored % slice === 0 && batch.length === 0 && stored < n) {
-      const t = performance.now();
-      applied += await applier.drain();
-      applySeconds += (performance.now() - t) / 1000;
-      if (n > slice) console.log(`  built ${fmt(applied)} of ${fmt(n)}`);
-    }
-  }
-  await repo.storeBatch(batch);
-  const t = performance.now();
-  applied += await applier.drain();
-  applySeconds += (performance.now() - t) / 1000;
+  await storeGenerated(store, n, tag, at, async () => {
+    await drain();
+    console.log(`  built ${fmt(applied)} of ${fmt(n)}`);
+  });
+  await drain();
   if (applied !== n) throw new Error(`drained ${applied} of ${n} messages`);
   return applied / applySeconds;
 }
