@@ -241,9 +241,9 @@ export class Applier {
   }
 
   /**
-   * Reads, interprets and plans the key's next batch outside any transaction, to be posted `at`. With `after` (a batch
-   * being written right now, not yet committed) it plans the batch that follows it: from its last
-   * message on, on the stock and encounters it will leave. Nothing here is trusted by the write: a batch
+   * Reads, interprets and plans the key's next batch outside any transaction, to be posted `at`. With
+   * `after` (a batch being written right now, not yet committed) it plans the batch that follows it: from
+   * its last message on, on the stock and encounters it will leave. Nothing here is trusted by the write: a batch
    * `after` that does not commit as planned is caught by writeBatch's checks (cursor, held state), which
    * refuse or re-plan.
    */
@@ -317,7 +317,8 @@ export class Applier {
    */
   async writeBatch(p: PreparedBatch | RecordedBatch): Promise<number> {
     const { key, base, at, cursor, messages, touched } = p;
-    const replanned = false;
+    let planned = 'planned' in p ? p.planned : null;
+    let replanned = false;
     let stats: BatchStats | undefined;
     const taken = await this.store.transaction(async (tx) => {
       const now = await takeCursor(tx, key, at);
@@ -338,21 +339,18 @@ export class Applier {
         !samePeriods(p.periods, heldPeriods) ||
         !sameRegistry(p.ownership, heldOwnership)
       ) {
-        if ('recorded' in p) return 0;
+        if (!('interpretations' in p)) return 0;
         const again: ApplyContext = { ...base, ownership: heldOwnership, periods: heldPeriods, postedAt: at };
-        const planned = planBatch(messages, p.interpretations, held, heldEncounters, again);
-        await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
-        stats = { orderingKey: key, ...countsOf(planned.plans), replanned: true, seconds: 0 };
-        return messages.length;
+        planned = planBatch(messages, p.interpretations, held, heldEncounters, again);
+        replanned = true;
       }
-      if ('recorded' in p) {
+      if (planned) {
+        await saveBatch(tx, key, planned.plans, planned.state, base.release.id, at);
+        stats = { orderingKey: key, ...countsOf(planned.plans), replanned, seconds: 0 };
+      } else if ('recorded' in p) {
         await replayStatements(tx, p.recorded.effects);
         await saveBatchExceptions(tx, key, p.recorded.exceptions, base.release.id, at);
         stats = { orderingKey: key, ...p.recorded.counts, replanned, seconds: 0 };
-      } else {
-        const { plans, state } = p.planned;
-        await saveBatch(tx, key, plans, state, base.release.id, at);
-        stats = { orderingKey: key, ...countsOf(plans), replanned, seconds: 0 };
       }
       return messages.length;
     });

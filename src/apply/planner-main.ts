@@ -4,7 +4,7 @@
  * nothing but the question. Started through thread-entry.mjs, which registers the TypeScript loader.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isCrosswalkError } from '../errors/index.ts';
+import { errorCodeOf } from '../errors/index.ts';
 import { openStore, parseDatabaseUrl } from '../store/index.ts';
 import { Applier, keptForFollowing, type PreparedBatch } from './applier.ts';
 import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from './planner-thread.ts';
@@ -12,7 +12,6 @@ import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from
 const port = parentPort!;
 const data = workerData as PlannerThreadData;
 const send = (m: FromPlanner) => port.postMessage(m);
-const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : ((e as { code?: string }).code ?? null));
 
 try {
   const store = await openStore(parseDatabaseUrl(data.databaseUrl), {
@@ -45,7 +44,7 @@ try {
         last = planned ? keptForFollowing(planned) : null;
       } catch (e) {
         last = null;
-        send({ type: 'error', id: m.id, code: codeOf(e), message: (e as Error).message ?? String(e) });
+        send({ type: 'error', id: m.id, code: errorCodeOf(e), message: (e as Error).message ?? String(e) });
       }
     });
   });

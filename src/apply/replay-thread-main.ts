@@ -3,7 +3,7 @@
  * other replaying threads until none is left, sending each page's report (see replay-run.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isCrosswalkError } from '../errors/index.ts';
+import { errorCodeOf } from '../errors/index.ts';
 import { openStore } from '../store/index.ts';
 import {
   type FromReplayThread,
@@ -15,7 +15,6 @@ import {
 const port = parentPort!;
 const data = workerData as ReplayThreadData;
 const send = (m: FromReplayThread) => port.postMessage(m);
-const codeOf = (e: unknown) => (isCrosswalkError(e) ? e.code : null);
 
 try {
   const store = await openStore(data.databaseUrl, {
@@ -33,6 +32,6 @@ try {
   }
   send({ type: 'done' });
 } catch (e) {
-  send({ type: 'error', code: codeOf(e), message: (e as Error).message ?? String(e) });
+  send({ type: 'error', code: errorCodeOf(e), message: (e as Error).message ?? String(e) });
 }
 // The thread ends when nothing is left to run; its messages are delivered before its exit.

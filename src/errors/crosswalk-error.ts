@@ -44,3 +44,8 @@ export class CrosswalkError extends Error {
 export function isCrosswalkError(e: unknown): e is CrosswalkError {
   return e instanceof CrosswalkError;
 }
+
+/** What a thread reports of an error it cannot pass whole: the registry code, a system code (ENOENT…), or null. */
+export function errorCodeOf(e: unknown): string | null {
+  return isCrosswalkError(e) ? e.code : ((e as { code?: unknown } | null)?.code?.toString() ?? null);
+}

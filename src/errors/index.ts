@@ -1,2 +1,8 @@
-export { CrosswalkError, type ErrorParams, formatMessage, isCrosswalkError } from './crosswalk-error.ts';
+export {
+  CrosswalkError,
+  type ErrorParams,
+  errorCodeOf,
+  formatMessage,
+  isCrosswalkError,
+} from './crosswalk-error.ts';
 export { ERRORS, type ErrorCode, type ErrorDefinition, type OwningTeam, TEAM_SLA_HOURS } from './registry.ts';
