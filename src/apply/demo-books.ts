@@ -8,15 +8,10 @@ import {
   monthlyPeriods,
 } from '../ledger/index.ts';
 import { approve, createRelease, demoRelease } from '../mapping/index.ts';
+import { saveEntries } from '../store/batch-writes.ts';
 import type { Store } from '../store/index.ts';
 import { addSource } from '../store/ownership-repository.ts';
-import {
-  listPeriods,
-  recordActivation,
-  saveEntries,
-  savePeriods,
-  saveRelease,
-} from '../store/posting-repository.ts';
+import { listPeriods, recordActivation, savePeriods, saveRelease } from '../store/posting-repository.ts';
 
 export const DEMO_RELEASE_AUTHOR = 'demo.integration-engineer';
 export const DEMO_RELEASE_APPROVER = 'demo.controller';

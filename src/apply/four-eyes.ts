@@ -30,6 +30,7 @@ import {
 } from '../ledger/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
 import { appendAudit } from '../store/audit-repository.ts';
+import { saveEntries } from '../store/batch-writes.ts';
 import {
   type AdjustmentProposal,
   loadAdjustments,
@@ -45,7 +46,7 @@ import type { SqlExecutor, Store } from '../store/index.ts';
 import { loadInventoryState, saveInventory } from '../store/inventory-repository.ts';
 import { readMasterData } from '../store/master-data.ts';
 import { enqueueDocuments } from '../store/outbox-repository.ts';
-import { activeReleaseId, listPeriods, loadRelease, saveEntries } from '../store/posting-repository.ts';
+import { activeReleaseId, listPeriods, loadRelease } from '../store/posting-repository.ts';
 import { rulesFromRelease } from './rules.ts';
 
 /** The outbox ordering key of approved manual journals and adjustments (sequenced by approval time). */

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorCodeOf } from '../errors/index.ts';
 import { openStore, parseDatabaseUrl } from '../store/index.ts';
-import { Applier, keptForFollowing, type PreparedBatch } from './applier.ts';
+import { Applier } from './applier.ts';
+import { keptForFollowing, type PreparedBatch } from './batch-plan.ts';
 import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from './planner-thread.ts';
 
 const port = parentPort!;

@@ -10,9 +10,11 @@
  * structured-cloned: cloning the plans themselves (events, entries, movements as objects) cost more
  * than making them. Stored message bodies do not cross (only interpretation reads them).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
-import type { BatchPlanner, RecordedBatch, StaticContext } from './applier.ts';
+import type { BatchPlanner, StaticContext } from './applier.ts';
+import type { RecordedBatch } from './batch-plan.ts';
+import { startThread } from './thread-start.ts';
 
 /** What the planner thread is started with (structured-cloneable). */
 export interface PlannerThreadData {
@@ -85,33 +87,19 @@ export class PlannerThread implements BatchPlanner {
 
   private constructor(private readonly worker: Worker) {}
 
-  static start(data: PlannerThreadData): Promise<PlannerThread> {
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
-      workerData: { ...data, entry: './planner-main.ts' },
-      resourceLimits: { maxYoungGenerationSizeMb: PLANNER_YOUNG_GENERATION_MB },
+  static async start(data: PlannerThreadData): Promise<PlannerThread> {
+    let thread: PlannerThread | undefined;
+    const worker = await startThread<FromPlanner>({
+      name: 'planner thread',
+      entry: './planner-main.ts',
+      workerData: data,
+      youngGenerationMb: PLANNER_YOUNG_GENERATION_MB,
+      onMessage: (m) => thread?.receive(m),
+      onExit: (code) => thread?.fail(`planner thread exited with ${code}`),
+      onError: (e) => thread?.fail(`planner thread: ${e.message}`),
     });
-    const thread = new PlannerThread(worker);
-    return new Promise((resolve, reject) => {
-      const early = (code: number) =>
-        reject(
-          new CrosswalkError('CW_ERR_APPLY_INTERNAL', {
-            reason: `planner thread exited with ${code} at start`,
-          }),
-        );
-      worker.once('exit', early);
-      worker.on('message', (m: FromPlanner) => {
-        if (m.type === 'ready') {
-          worker.off('exit', early);
-          worker.on('exit', (code) => thread.fail(`planner thread exited with ${code}`));
-          resolve(thread);
-        } else if (m.type === 'failed-to-start') {
-          worker.off('exit', early);
-          void worker.terminate();
-          reject(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `planner thread: ${m.message}` }));
-        } else thread.receive(m);
-      });
-      worker.on('error', (e) => thread.fail(`planner thread: ${e.message}`));
-    });
+    thread = new PlannerThread(worker);
+    return thread;
   }
 
   private receive(m: FromPlanner): void {

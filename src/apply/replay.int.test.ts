@@ -4,17 +4,12 @@ import { eventFromJson, eventsToJson } from '../canonical/index.ts';
 import { generateDemoHealthSystem, generateTraffic } from '../demo/index.ts';
 import { Inbox } from '../inbox/index.ts';
 import { createRelease } from '../mapping/index.ts';
+import { saveEntries } from '../store/batch-writes.ts';
 import { netByEntity, trialBalance } from '../store/books-queries.ts';
 import { InboxRepository } from '../store/inbox-repository.ts';
 import { loadMasterData } from '../store/master-data.ts';
 import type { SqlExecutor } from '../store/port.ts';
-import {
-  activeReleaseId,
-  listPeriods,
-  loadRelease,
-  saveEntries,
-  saveRelease,
-} from '../store/posting-repository.ts';
+import { activeReleaseId, listPeriods, loadRelease, saveRelease } from '../store/posting-repository.ts';
 import { postedEntriesById, postedFactsFor, processedMessagesBetween } from '../store/replay-repository.ts';
 import { eachEngine } from '../store/test-engines.ts';
 import { Applier, staticContextFor } from './applier.ts';

@@ -1,9 +1,9 @@
-import { Worker } from 'node:worker_threads';
-import { CrosswalkError } from '../errors/index.ts';
+import type { Worker } from 'node:worker_threads';
 import { parseDatabaseUrl } from '../store/index.ts';
 import { type WriterLock, writerLockFor } from '../store/writer-lock.ts';
 import type { BatchStats } from './applier.ts';
 import type { ApplyThreadData, FromApplyThread, ToApplyThread } from './thread-protocol.ts';
+import { startThread } from './thread-start.ts';
 
 /** See the Worker's resourceLimits below. */
 const APPLY_YOUNG_GENERATION_MB = 96;
@@ -46,7 +46,7 @@ export class ApplyThread implements ApplyStage {
     private readonly lock: WriterLock | null,
   ) {}
 
-  static start(options: ApplyThreadOptions): Promise<ApplyThread> {
+  static async start(options: ApplyThreadOptions): Promise<ApplyThread> {
     const target = parseDatabaseUrl(options.databaseUrl);
     const lock = target.engine === 'sqlite' ? writerLockFor(target.path) : null;
     const data: ApplyThreadData = {
@@ -60,37 +60,23 @@ export class ApplyThread implements ApplyStage {
       ...(options.gatherMs !== undefined ? { gatherMs: options.gatherMs } : {}),
       ...(lock ? { sqliteWriterLock: lock.buffer } : {}),
     };
-    const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
-      workerData: { ...data, entry: './thread-main.ts' },
+    let thread: ApplyThread | undefined;
+    const worker = await startThread<FromApplyThread>({
+      name: 'apply thread',
+      entry: './thread-main.ts',
+      workerData: data,
       // A batch's plans (hundreds of messages' events, entries, movements) live until its transaction
       // commits; with V8's default 16 MB semi-spaces they survive two scavenges and are copied into the
       // old generation, which made garbage collection about a tenth of the apply stage's CPU. 96 MB of
       // young generation (32 MB semi-spaces) lets a batch die young: ~9% less CPU per message in
       // `node --max-semi-space-size=32` against the default, same run, same machine.
-      resourceLimits: { maxYoungGenerationSizeMb: APPLY_YOUNG_GENERATION_MB },
+      youngGenerationMb: APPLY_YOUNG_GENERATION_MB,
+      onMessage: (m) => thread?.receive(m),
+      onExit: (code) => thread?.exit(code),
+      onError: (e) => options.onError?.({ code: null, message: e.message }),
     });
-    const thread = new ApplyThread(worker, options, lock);
-    return new Promise((resolve, reject) => {
-      const early = (code: number) =>
-        reject(
-          new CrosswalkError('CW_ERR_APPLY_INTERNAL', {
-            reason: `apply thread exited with ${code} at start`,
-          }),
-        );
-      worker.once('exit', early);
-      worker.on('message', (m: FromApplyThread) => {
-        if (m.type === 'ready') {
-          worker.off('exit', early);
-          worker.on('exit', (code) => thread.exit(code));
-          resolve(thread);
-        } else if (m.type === 'failed-to-start') {
-          worker.off('exit', early);
-          void worker.terminate();
-          reject(new CrosswalkError('CW_ERR_APPLY_INTERNAL', { reason: `apply thread: ${m.message}` }));
-        } else thread.receive(m);
-      });
-      worker.on('error', (e) => options.onError?.({ code: null, message: e.message }));
-    });
+    thread = new ApplyThread(worker, options, lock);
+    return thread;
   }
 
   private receive(m: FromApplyThread): void {

@@ -16,18 +16,13 @@ import {
 } from '../exceptions/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
 import { appendAudit } from './audit-repository.ts';
+import { recordFlags, recordStewardship, saveEntries } from './batch-writes.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
 import { enqueueDocuments } from './outbox-repository.ts';
 import type { Row, SqlExecutor, SqlValue, Store } from './port.ts';
-import {
-  recordFlags,
-  recordStewardship,
-  STORED_MESSAGE_COLUMNS_M,
-  saveEntries,
-  storedMessageOf,
-} from './posting-repository.ts';
+import { STORED_MESSAGE_COLUMNS_M, storedMessageOf } from './posting-repository.ts';
 import { asBigInt, asBool, asNumber, asOptionalString } from './values.ts';
 
 /**
