@@ -209,7 +209,12 @@ function corpusInputs(file: string, name: string): Input[] {
   return out;
 }
 
-const bigints = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v);
+// The holder's own value: JSON.stringify has already turned a bigint into its decimal string
+// (BigInt.prototype.toJSON, canonical/json.ts) by the time a replacer sees it.
+function bigints(this: Record<string, unknown>, k: string, v: unknown): unknown {
+  const own = this[k];
+  return typeof own === 'bigint' ? `${own}n` : v;
+}
 
 function describe(i: Interpretation): string {
   if (i.kind === 'failed') {

@@ -25,8 +25,6 @@ export async function insertRows(
     return;
   }
   const keys = Object.keys(records[0]!);
-  const columns = keys.map(snakeCase).join(', ');
-  const row = `(${keys.map(() => '?').join(', ')})`;
   // Chunks are powers of two (137 rows: 128 + 8 + 1), so a table is written by at most ten distinct
   // statements, which the SQLite adapter prepares once and reuses, instead of one per batch size.
   let perStatement = 1;
@@ -34,15 +32,33 @@ export async function insertRows(
   for (let i = 0; i < records.length; ) {
     let size = perStatement;
     while (size > records.length - i) size /= 2;
-    const chunk = records.slice(i, i + size);
-    i += size;
-    const params: SqlValue[] = [];
-    for (const r of chunk) for (const k of keys) params.push((r as Record<string, SqlValue>)[k] ?? null);
-    await tx.execute(
-      `INSERT INTO ${table} (${columns}) VALUES ${chunk.map(() => row).join(', ')} ${suffix}`,
-      params,
-    );
+    const end = i + size;
+    const params: SqlValue[] = new Array(size * keys.length);
+    let p = 0;
+    for (; i < end; i++) {
+      const r = records[i] as Record<string, SqlValue>;
+      for (const k of keys) params[p++] = r[k] ?? null;
+    }
+    await tx.execute(valuesInsertSql(table, keys, size, suffix), params);
   }
+}
+
+/**
+ * The text of a multi-row INSERT, kept per table, columns, row count and suffix: a chunk of 512 rows is
+ * some 20 KB of text, which building anew per chunk made the largest allocation of the apply stage, and
+ * the same string object is then hashed once for the adapter's statement cache instead of per call.
+ * Bounded: a few tables × at most ten chunk sizes each, and the shapes code writes, not data.
+ */
+const VALUES_SQL = new Map<string, string>();
+function valuesInsertSql(table: string, keys: readonly string[], rows: number, suffix: string): string {
+  const shape = `${table}\u0000${keys.join(',')}\u0000${rows}\u0000${suffix}`;
+  let sql = VALUES_SQL.get(shape);
+  if (sql === undefined) {
+    const row = `(${keys.map(() => '?').join(', ')})`;
+    sql = `INSERT INTO ${table} (${keys.map(snakeCase).join(', ')}) VALUES ${new Array(rows).fill(row).join(', ')} ${suffix}`;
+    VALUES_SQL.set(shape, sql);
+  }
+  return sql;
 }
 
 /**
