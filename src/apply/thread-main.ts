@@ -33,7 +33,7 @@ try {
   // engines. SQLite's driver holds this thread for the whole transaction; PostgreSQL's does not, and
   // there this thread could plan ahead itself (drainAhead), but building a batch's statements still ran
   // here between the server's statements: with the planner thread, 1,985 and 1,997 msg/s end to end
-  // against 1,654 and 1,824 (alternating, same machine), for some 10% more of the receiver's CPU.
+  // against 1,654 and 1,824 (alternating, same machine), for 5–11% more of the receiver's CPU.
   // A planner that cannot start is reported and done without: this thread then plans its own batches.
   const planner = await PlannerThread.start({
     databaseUrl: data.databaseUrl,
