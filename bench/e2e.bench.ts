@@ -7,6 +7,10 @@
  * machine, where the sender runs too, 2 cores ÷ that figure bounds the rate). Peer in the same run: the durable ingest alone (ingest-server.ts), so the ratio
  * shows what interpretation and posting cost on top of storing.
  *
+ * On Linux each round also prints the receiver's CPU per message by thread (from /proc): the main
+ * thread, then the others busiest first (Node names none of them; on a busy receiver the planner and
+ * apply threads lead, then V8's platform threads, the WAL checkpointer and libuv's pool).
+ *
  * --warmup=N first sends N more messages to each receiver and waits until they are applied, then starts
  * the clock and the CPU count: the figure is then the sustained rate of a running receiver, not one
  * that is also compiling its hot code and filling its caches (a cold receiver's first 20,000 messages
@@ -35,6 +39,9 @@ interface Status {
 interface Summary {
   /** The receiver's CPU time (all threads) from the first message sent to the summary. */
   cpuMicros: number;
+  /** The same per thread, where the receiver can read it (Linux): its main thread, the rest by rank. */
+  mainThreadMicros: number;
+  otherThreadMicros: number[];
   applied: number;
   failed: number;
   entries: number;
@@ -127,7 +134,17 @@ export async function run(args: string[]): Promise<void> {
         cpu.push(res.status!.cpuMicros / n);
         senderCpu.push(res.senderMicros / n);
         acks.push(n / res.ackSeconds);
-        detail = `${fmt(res.status!.entries)} entries posted, receiver peak RSS ${fmt(res.peak / 2 ** 20)} MB`;
+        detail = `${fmt(res.status!.entries)} entries posted${warmup > 0 ? ' (the warm-up’s included)' : ''}, receiver peak RSS ${fmt(res.peak / 2 ** 20)} MB`;
+        const { mainThreadMicros, otherThreadMicros } = res.status!;
+        if (otherThreadMicros.length > 0)
+          // Unnamed threads by rank: on a busy receiver the planner and apply threads lead, then V8's
+          // platform threads (garbage collection, compilation), the WAL checkpointer and libuv's pool.
+          console.log(
+            `  round ${r + 1} ${engine}: ${fmt(n / res.seconds)} msg/s; receiver CPU per message by thread: main ${fmt(mainThreadMicros / n)} µs; the others, busiest first, ${otherThreadMicros
+              .filter((us) => us / n >= 1)
+              .map((us) => fmt(us / n))
+              .join(', ')} µs`,
+          );
       } finally {
         await db.drop();
       }
