@@ -91,7 +91,7 @@ function controlTotals(entries: readonly JournalEntry[]): ControlTotals {
     books.set(bk, book);
     for (const l of e.lines) {
       lines += 1;
-      const sk = [e.entity, e.periodId, e.currency, l.account, l.costCenter ?? ''].join('\u0000');
+      const sk = `${e.entity}\u0000${e.periodId}\u0000${e.currency}\u0000${l.account}\u0000${l.costCenter ?? ''}`;
       const row = summary.get(sk) ?? {
         entity: e.entity,
         periodId: e.periodId,
@@ -207,37 +207,41 @@ function csvCell(value: string): string {
 /**
  * One row per line, CRLF line ends (RFC 4180), a header row first. The debit or credit cell holds the
  * line's amount as a decimal at the currency's scale; the other side is empty.
+ *
+ * A batch has thousands of lines and a few entries' worth of distinct cell values per line: the cells an
+ * entry's lines share are escaped once per entry, account names and cost centres once per batch, and a
+ * row is one concatenation, which made this several times cheaper than a cell array per line.
  */
 export function renderJournalCsv(batch: JournalBatch): string {
   const scales = scaleMap(batch.currencies);
-  const rows: string[] = [CSV_COLUMNS.join(',')];
+  const batchCell = csvCell(batch.id);
+  // By account code: its code and name cells; by cost centre: its cell.
+  const accountCells = new Map<string, string>();
+  const costCenterCells = new Map<string, string>();
+  let out = `${CSV_COLUMNS.join(',')}\r\n`;
   for (const e of batch.entries) {
     const scale = scales.get(e.currency) ?? 0;
+    const head = `${batchCell},${csvCell(e.id)},`;
+    const entryCells = `,${csvCell(e.entity)},${csvCell(e.periodId)},${csvCell(e.accountingDate)},`;
+    const tail = `,${csvCell(e.currency)},${csvCell(e.reasonCode)},${csvCell(e.sourceEventId)}\r\n`;
     for (const l of e.lines) {
+      let account = accountCells.get(l.account);
+      if (account === undefined) {
+        account = `${csvCell(l.account)},${csvCell(batch.accounts.get(l.account)?.name ?? '')}`;
+        accountCells.set(l.account, account);
+      }
+      const cc = l.costCenter ?? '';
+      let costCenter = costCenterCells.get(cc);
+      if (costCenter === undefined) {
+        costCenter = csvCell(cc);
+        costCenterCells.set(cc, costCenter);
+      }
+      // A line number and a decimal amount are digits (a sign, a point): nothing to quote or neutralise.
       const amount = formatMinor(l.amount, scale);
-      rows.push(
-        [
-          batch.id,
-          e.id,
-          String(l.lineNo),
-          e.entity,
-          e.periodId,
-          e.accountingDate,
-          l.account,
-          batch.accounts.get(l.account)?.name ?? '',
-          l.costCenter ?? '',
-          l.side === 'debit' ? amount : '',
-          l.side === 'credit' ? amount : '',
-          e.currency,
-          e.reasonCode,
-          e.sourceEventId,
-        ]
-          .map(csvCell)
-          .join(','),
-      );
+      out += `${head}${l.lineNo}${entryCells}${account},${costCenter},${l.side === 'debit' ? amount : ''},${l.side === 'credit' ? amount : ''}${tail}`;
     }
   }
-  return `${rows.join('\r\n')}\r\n`;
+  return out;
 }
 
 // --- JSON ---------------------------------------------------------------------------------------------
