@@ -1,3 +1,4 @@
+import { ARRAY_OF, arrayParam } from './pg-arrays.ts';
 import type { Row, SqlExecutor, Store } from './port.ts';
 import type { SealedBody } from './raw-cipher.ts';
 import {
@@ -119,21 +120,28 @@ async function storeBatchPostgres(
   batch: readonly InboundCandidate[],
   sealed: readonly SealedBody[],
 ): Promise<StoreOutcome[]> {
+  // Each column as one array in PostgreSQL's binary form (pg-arrays.ts): the driver's own array text
+  // would write every sealed body and ACK as hex, twice its size, for the server to parse back.
+  const text = (values: readonly string[]) => arrayParam(values, ARRAY_OF.text).value;
+  const bytes = (values: readonly Uint8Array[]) => arrayParam(values, ARRAY_OF.bytea).value;
   const inserted = await tx.query<{ id: unknown; sender: unknown; control_id: unknown }>(
     POSTGRES_INSERT_INBOUND_BATCH,
     [
-      batch.map((c) => c.interfaceName),
-      batch.map((c) => c.orderingKey),
-      batch.map((c) => c.sender),
-      batch.map((c) => c.controlId),
-      batch.map((c) => c.messageType),
-      batch.map((c) => c.receivedAt),
-      batch.map((c) => c.contentSha256),
-      batch.map((c) => c.raw.length),
-      sealed.map((s) => s.bytes),
-      batch.map((c) => c.ack),
-      batch.map((c) => c.ackCode),
-      sealed.map((s) => s.keyId),
+      text(batch.map((c) => c.interfaceName)),
+      text(batch.map((c) => c.orderingKey)),
+      text(batch.map((c) => c.sender)),
+      text(batch.map((c) => c.controlId)),
+      text(batch.map((c) => c.messageType)),
+      text(batch.map((c) => c.receivedAt)),
+      text(batch.map((c) => c.contentSha256)),
+      arrayParam(
+        batch.map((c) => c.raw.length),
+        ARRAY_OF.integer,
+      ).value,
+      bytes(sealed.map((s) => s.bytes)),
+      bytes(batch.map((c) => c.ack)),
+      text(batch.map((c) => c.ackCode)),
+      text(sealed.map((s) => s.keyId)),
     ],
   );
   const insertedIds = new Map(inserted.map((r) => [keyOf(r.sender, r.control_id), asBigInt(r.id)]));

@@ -37,6 +37,16 @@ const OID = {
   jsonb: 3802,
 } as const;
 
+/**
+ * Element types for a caller that binds arrays of its own (the inbox's batch insert) rather than through
+ * `bulk.ts`, which reads them from the catalog.
+ */
+export const ARRAY_OF = {
+  text: { type: 'text', oid: OID.text },
+  integer: { type: 'integer', oid: OID.int4 },
+  bytea: { type: 'bytea', oid: OID.bytea },
+} as const satisfies Record<string, ColumnType>;
+
 const INT_RANGE: Record<number, readonly [bigint, bigint]> = {
   [OID.int2]: [-(2n ** 15n), 2n ** 15n - 1n],
   [OID.int4]: [-(2n ** 31n), 2n ** 31n - 1n],
