@@ -118,50 +118,37 @@ function textArray(values: readonly unknown[]): Buffer {
   const n = values.length;
   const texts = new Array<string | null>(n);
   let hasNull = false;
+  let chars = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === null || v === undefined) {
       texts[i] = null;
       hasNull = true;
-    } else texts[i] = elementText(v);
-  }
-  const joined = texts.join('');
-  // All ASCII (as ids, codes and JSON mostly are): a character is a byte, so the whole array, length
-  // prefixes included, is one Latin-1 string written in one native call, instead of a measuring and a
-  // writing call per element.
-  if (Buffer.byteLength(joined, 'utf8') === joined.length) {
-    const parts = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const t = texts[i] ?? null;
-      parts[i] = t === null ? NULL_LENGTH : lengthChars(t.length) + t;
+    } else {
+      const t = elementText(v);
+      texts[i] = t;
+      chars += t.length;
     }
-    const body = parts.join('');
-    const out = header(HEADER + body.length, n, hasNull, OID.text);
-    out.write(body, HEADER, 'latin1');
-    return out;
   }
-  const lengths = new Int32Array(n);
-  let size = HEADER + 4 * n;
-  for (let i = 0; i < n; i++) {
-    const t = texts[i] ?? null;
-    lengths[i] = t === null ? -1 : Buffer.byteLength(t, 'utf8');
-    if (t !== null) size += lengths[i]!;
-  }
-  const out = header(size, n, hasNull, OID.text);
+  // Each text written as UTF-8 straight into its place, its length written before it once known: room
+  // for the worst case (3 bytes a UTF-16 unit) is reserved and what is not used is cut off. Joining the
+  // texts into one string first (to write it in one call) cost more than the writing: two joins of a
+  // batch's hundred thousand texts took most of this function's time.
+  const out = header(HEADER + 4 * n + 3 * chars, n, hasNull, OID.text);
   let at = HEADER;
   for (let i = 0; i < n; i++) {
-    const len = lengths[i]!;
+    const t = texts[i] ?? null;
+    if (t === null) {
+      out.writeInt32BE(-1, at);
+      at += 4;
+      continue;
+    }
+    const len = t.length === 0 ? 0 : out.write(t, at + 4, 'utf8');
     out.writeInt32BE(len, at);
-    at += 4;
-    if (len > 0) at += out.write(texts[i]!, at, len, 'utf8');
+    at += 4 + len;
   }
-  return out;
+  return out.subarray(0, at);
 }
-
-/** An element's 32-bit big-endian length as four Latin-1 characters; -1 is NULL. */
-const lengthChars = (len: number) =>
-  String.fromCharCode(len >>> 24, (len >>> 16) & 0xff, (len >>> 8) & 0xff, len & 0xff);
-const NULL_LENGTH = '\xff\xff\xff\xff';
 
 /** The values as integers in the column's range, or null when one is not (the text form reports it). */
 function integers(values: readonly unknown[], oid: number): (bigint | null)[] | null {
