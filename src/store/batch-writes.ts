@@ -59,6 +59,12 @@ function entryRows(entries: readonly JournalEntry[]) {
   return { lines, headers };
 }
 
+/** An encounter's latest state over the one stored (the apply stage and exception replay). */
+export const ENCOUNTER_UPSERT = `ON CONFLICT (token) DO UPDATE SET entity = excluded.entity, status = excluded.status, patient_class = excluded.patient_class,
+       care_location_code = excluded.care_location_code, department_code = excluded.department_code,
+       cost_center_code = excluded.cost_center_code, admitted_at = excluded.admitted_at,
+       discharged_at = excluded.discharged_at, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`;
+
 /**
  * Lines and their headers together: one statement on PostgreSQL, lines then headers elsewhere. The
  * database checks each header against its lines (migrations 0004, 0008, 0014).
@@ -399,15 +405,7 @@ export async function saveBatchEffects(
   await insertRows(tx, 'requisitions', applied.flatMap((p) => p.requisitions) satisfies Requisition[]);
   const encounters = new Map<string, EncounterState>();
   for (const p of applied) for (const e of p.encounters) encounters.set(e.token, e);
-  await insertRows(
-    tx,
-    'encounters',
-    [...encounters.values()],
-    `ON CONFLICT (token) DO UPDATE SET entity = excluded.entity, status = excluded.status, patient_class = excluded.patient_class,
-       care_location_code = excluded.care_location_code, department_code = excluded.department_code,
-       cost_center_code = excluded.cost_center_code, admitted_at = excluded.admitted_at,
-       discharged_at = excluded.discharged_at, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at`,
-  );
+  await insertRows(tx, 'encounters', [...encounters.values()], ENCOUNTER_UPSERT);
   await saveOutcomes(
     tx,
     plans

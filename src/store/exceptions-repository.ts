@@ -16,7 +16,7 @@ import {
 } from '../exceptions/index.ts';
 import { documentsForBatch } from '../outbox/documents.ts';
 import { appendAudit } from './audit-repository.ts';
-import { recordFlags, recordStewardship, saveEntries } from './batch-writes.ts';
+import { ENCOUNTER_UPSERT, recordFlags, recordStewardship, saveEntries } from './batch-writes.ts';
 import { fromRows, insertRows } from './bulk.ts';
 import { openRaw } from './inbox-repository.ts';
 import { saveInventory } from './inventory-repository.ts';
@@ -454,11 +454,7 @@ export async function saveReplayedMessage(
     tx,
     'encounters',
     [...encounters.values()],
-    `ON CONFLICT (token) DO UPDATE SET entity = excluded.entity, status = excluded.status, patient_class = excluded.patient_class,
-       care_location_code = excluded.care_location_code, department_code = excluded.department_code,
-       cost_center_code = excluded.cost_center_code, admitted_at = excluded.admitted_at,
-       discharged_at = excluded.discharged_at, last_event_id = excluded.last_event_id, updated_at = excluded.updated_at
-     WHERE encounters.updated_at <= excluded.updated_at`,
+    `${ENCOUNTER_UPSERT} WHERE encounters.updated_at <= excluded.updated_at`,
   );
   await recordFlags(
     tx,
