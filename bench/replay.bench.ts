@@ -7,7 +7,7 @@
  * Peer in the same run: parsing and interpretation alone over the same messages, the floor under both.
  * Phases (single thread, the first --sample messages, in the replay's windows of REPLAY_WINDOW ids):
  * reading messages, reading posted facts, and the diff (re-interpretation included), so a change can be
- * placed.
+ * placed; their floor (the reads and the peer, nothing else) bounds what any replay can reach here.
  *
  *   npm run bench -- replay [--engine=sqlite|postgres] [--messages=N] [--rounds=N] [--reuse=PATH]
  *                           [--threads=0,2] [--sample=N] [--build-only]
@@ -241,6 +241,12 @@ export async function run(args: string[]): Promise<void> {
   const us = (xs: number[]) => `${fmt(median(xs), 1)} µs`;
   console.log(
     `phases, CPU per message (this thread, first ${fmt(sample)}): read messages ${us(phases.messages)}, read posted facts ${us(phases.facts)}, re-derive + diff ${us(phases.diff)} (of which parse + interpret ≈ ${fmt(1e6 / peer, 1)} µs wall)`,
+  );
+  // What no replay can skip (reading the messages and what they posted, parsing and interpreting them)
+  // with nothing else: the rate it allows on every core of this machine, were the threads free.
+  const floor = median(phases.messages) + median(phases.facts) + 1e6 / peer;
+  console.log(
+    `floor: read messages + read posted facts + parse + interpret ${fmt(floor, 1)} µs/message, at most ${fmt((availableParallelism() * 1e6) / floor)} msg/s on ${availableParallelism()} cores with no planning or diff`,
   );
   console.log(
     `load average at the end ${loadavg()
