@@ -8,12 +8,10 @@
  *
  * What crosses the threads is the batch as recorded statements and work items (Applier.recordBatch),
  * structured-cloned: cloning the plans themselves (events, entries, movements as objects) cost more
- * than making them. The statements travel packed, each distinct short string once (`packStatements`,
- * store/recording.ts). Stored message bodies do not cross (only interpretation reads them).
+ * than making them. Stored message bodies do not cross (only interpretation reads them).
  */
 import type { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
-import { type PackedStatements, packStatements, unpackStatements } from '../store/recording.ts';
 import type { BatchPlanner, StaticContext } from './applier.ts';
 import type { RecordedBatch } from './batch-plan.ts';
 import { startThread } from './thread-start.ts';
@@ -47,12 +45,8 @@ export type FromPlanner =
   | { readonly type: 'planned'; readonly id: number; readonly batch: SentBatch | null }
   | { readonly type: 'error'; readonly id: number; readonly code: string | null; readonly message: string };
 
-/**
- * A RecordedBatch as it travels: its release by id, its start on the wall clock, its statements packed,
- * bodies left behind.
- */
-export interface SentBatch extends Omit<RecordedBatch, 'base' | 'started' | 'recorded'> {
-  readonly recorded: Omit<RecordedBatch['recorded'], 'effects'> & { readonly effects: PackedStatements };
+/** A RecordedBatch as it travels: its release by id, its start on the wall clock, bodies left behind. */
+export interface SentBatch extends Omit<RecordedBatch, 'base' | 'started'> {
   readonly releaseId: string;
   /** When planning started, as epoch milliseconds (each thread's performance.now() has its own origin). */
   readonly startedAtEpochMs: number;
@@ -61,10 +55,9 @@ export interface SentBatch extends Omit<RecordedBatch, 'base' | 'started' | 'rec
 const NO_BODY = Buffer.alloc(0);
 
 export function toSent(p: RecordedBatch): SentBatch {
-  const { base, started, messages, recorded, ...rest } = p;
+  const { base, started, messages, ...rest } = p;
   return {
     ...rest,
-    recorded: { ...recorded, effects: packStatements(recorded.effects) },
     releaseId: base.release.id,
     startedAtEpochMs: performance.timeOrigin + started,
     messages: messages.map((m) => ({ ...m, raw: NO_BODY })),
@@ -74,13 +67,8 @@ export function toSent(p: RecordedBatch): SentBatch {
 /** The batch as the writing thread's own, or 'other-release' when it was planned under another release. */
 export function fromSent(s: SentBatch, base: StaticContext): RecordedBatch | 'other-release' {
   if (s.releaseId !== base.release.id) return 'other-release';
-  const { releaseId: _, startedAtEpochMs, recorded, ...rest } = s;
-  return {
-    ...rest,
-    recorded: { ...recorded, effects: unpackStatements(recorded.effects) },
-    base,
-    started: startedAtEpochMs - performance.timeOrigin,
-  };
+  const { releaseId: _, startedAtEpochMs, ...rest } = s;
+  return { ...rest, base, started: startedAtEpochMs - performance.timeOrigin };
 }
 
 /** A young generation that lets a batch's plans die young, as on the apply thread (see thread.ts). */
