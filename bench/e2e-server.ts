@@ -15,6 +15,7 @@ import { flowSummary } from '../src/store/books-queries.ts';
 import { migrate, openStore } from '../src/store/index.ts';
 import { loadMasterData } from '../src/store/master-data.ts';
 import { pendingCount } from '../src/store/posting-repository.ts';
+import { procStatCpu } from './harness.ts';
 
 const url = process.argv[2]!;
 const setup = await openStore(url);
@@ -42,17 +43,15 @@ const config = loadConfig({
 const running = await startServer({ config, version: 'bench' });
 
 /**
- * CPU time of each of this process's threads so far, in µs, by kernel thread id: utime + stime from
- * /proc (Linux; empty elsewhere), in clock ticks of 10 ms (USER_HZ 100). The threads are not named
+ * CPU time of each of this process's threads so far, in µs, by kernel thread id, from /proc (Linux;
+ * empty elsewhere). The threads are not named
  * (Node names none of them), so the report gives the main thread (tid = pid) and the rest by rank.
  */
 function threadMicros(): Map<number, number> {
   const out = new Map<number, number>();
   try {
     for (const tid of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10_000);
+      out.set(Number(tid), procStatCpu(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')).micros);
     }
   } catch {
     // Not Linux, or a thread ended while being read: no breakdown.

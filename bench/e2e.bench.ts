@@ -27,6 +27,7 @@ import {
   arg,
   ask,
   freshDb,
+  procStatCpu,
   sendCountingAa,
   startReceiver,
   stopReceiver,
@@ -67,11 +68,8 @@ function postgresMicros(): number | null {
       } catch {
         continue; // gone since the listing
       }
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(open + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+      const { name, micros } = procStatCpu(stat);
+      if (name === 'postgres') total += micros;
     }
   } catch {
     return null;

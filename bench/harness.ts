@@ -120,3 +120,17 @@ export async function freshDb(engine: 'sqlite' | 'postgres', tag: string): Promi
     drop: () => testServerAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
+
+/**
+ * A Linux `/proc/<pid>[/task/<tid>]/stat` line's command name and CPU time so far (utime + stime, in
+ * clock ticks of 10 ms, USER_HZ 100) in µs. The name is read between the first '(' and the last ')',
+ * as it may itself hold spaces or parentheses.
+ */
+export function procStatCpu(stat: string): { name: string; micros: number } {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    micros: (Number(fields[11]) + Number(fields[12])) * 10_000,
+  };
+}
