@@ -19,9 +19,9 @@
  */
 import { copyFileSync } from 'node:fs';
 import type { BatchPlanner, StaticContext } from '../src/apply/applier.ts';
-import { keptForFollowing, type PreparedBatch, type RecordedBatch } from '../src/apply/batch-plan.ts';
+import type { RecordedBatch } from '../src/apply/batch-plan.ts';
 import { Applier } from '../src/apply/index.ts';
-import { PlannerThread } from '../src/apply/planner-thread.ts';
+import { PlannerThread, SuccessivePlanner } from '../src/apply/planner-thread.ts';
 import { openStore } from '../src/store/index.ts';
 import { type RecordedStatement, replayStatements } from '../src/store/recording.ts';
 import { demoBooks, storeGenerated } from './books.ts';
@@ -63,15 +63,13 @@ async function drainOnce(
 /** A planner on this thread that keeps the statements of every batch it hands over. */
 class KeepingPlanner implements BatchPlanner {
   readonly batches: RecordedStatement[][] = [];
-  private last: PreparedBatch | null = null;
-  constructor(private readonly applier: Applier) {}
+  private readonly planner: SuccessivePlanner;
+  constructor(applier: Applier) {
+    this.planner = new SuccessivePlanner(applier);
+  }
   async plan(key: string, after: boolean, base: StaticContext, at: string): Promise<RecordedBatch | null> {
-    const previous = after && this.last?.key === key ? this.last : undefined;
-    const planned = await this.applier.prepareBatch(key, base, previous, at);
-    this.last = planned ? keptForFollowing(planned) : null;
-    if (!planned) return null;
-    const recorded = await this.applier.recordBatch(planned);
-    this.batches.push([...recorded.recorded.effects]);
+    const recorded = await this.planner.next(key, after, base, at);
+    if (recorded) this.batches.push([...recorded.recorded.effects]);
     return recorded;
   }
 }

@@ -1,14 +1,18 @@
 /**
  * The planner thread's body (see planner-thread.ts): a read-only use of a store connection of its own
- * and an Applier that only prepares. It remembers the last batch it handed over, so "plan after" needs
- * nothing but the question. Started through thread-entry.mjs, which registers the TypeScript loader.
+ * and an Applier that only prepares, through a SuccessivePlanner. Started through thread-entry.mjs, which registers the TypeScript loader.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorCodeOf } from '../errors/index.ts';
 import { openStore, parseDatabaseUrl } from '../store/index.ts';
 import { Applier } from './applier.ts';
-import { keptForFollowing, type PreparedBatch } from './batch-plan.ts';
-import { type FromPlanner, type PlannerThreadData, type ToPlanner, toSent } from './planner-thread.ts';
+import {
+  type FromPlanner,
+  type PlannerThreadData,
+  SuccessivePlanner,
+  type ToPlanner,
+  toSent,
+} from './planner-thread.ts';
 
 const port = parentPort!;
 const data = workerData as PlannerThreadData;
@@ -27,7 +31,7 @@ try {
     ...(data.earlierTokenKeys ? { earlierTokenKeys: data.earlierTokenKeys } : {}),
     batchSize: data.batchSize,
   });
-  let last: PreparedBatch | null = null;
+  const planner = new SuccessivePlanner(applier);
   // One question at a time, in order: the writer asks for the next batch only after it has the one before.
   let queue = Promise.resolve();
   port.on('message', (m: ToPlanner) => {
@@ -35,16 +39,10 @@ try {
       try {
         if (m.reload) applier.invalidate();
         const base = await applier.staticContext();
-        const after = m.after && last !== null && last.key === m.key ? last : undefined;
-        const planned = base ? await applier.prepareBatch(m.key, base, after, m.at) : null;
-        send({
-          type: 'planned',
-          id: m.id,
-          batch: planned ? toSent(await applier.recordBatch(planned)) : null,
-        });
-        last = planned ? keptForFollowing(planned) : null;
+        const recorded = await planner.next(m.key, m.after, base, m.at);
+        send({ type: 'planned', id: m.id, batch: recorded ? toSent(recorded) : null });
       } catch (e) {
-        last = null;
+        planner.forget();
         send({ type: 'error', id: m.id, code: errorCodeOf(e), message: (e as Error).message ?? String(e) });
       }
     });

@@ -12,8 +12,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { CrosswalkError } from '../errors/index.ts';
-import type { BatchPlanner, StaticContext } from './applier.ts';
-import type { RecordedBatch } from './batch-plan.ts';
+import type { Applier, BatchPlanner, StaticContext } from './applier.ts';
+import { keptForFollowing, type PreparedBatch, type RecordedBatch } from './batch-plan.ts';
 import { startThread } from './thread-start.ts';
 
 /** What the planner thread is started with (structured-cloneable). */
@@ -69,6 +69,42 @@ export function fromSent(s: SentBatch, base: StaticContext): RecordedBatch | 'ot
   if (s.releaseId !== base.release.id) return 'other-release';
   const { releaseId: _, startedAtEpochMs, ...rest } = s;
   return { ...rest, base, started: startedAtEpochMs - performance.timeOrigin };
+}
+
+/**
+ * Plans batches one after another and hands each over recorded (Applier.recordBatch), remembering of
+ * the last only what planning the next one reads (`keptForFollowing`), so "plan after" needs nothing
+ * but the question. What the planner thread runs; after a failure the next batch is planned afresh.
+ */
+export class SuccessivePlanner {
+  private last: PreparedBatch | null = null;
+
+  constructor(private readonly applier: Applier) {}
+
+  /**
+   * The key's next batch, after the last one handed over when `after` (and it was the same key's); null
+   * when there is nothing to plan, or no release (`base` null) to plan under.
+   */
+  async next(
+    key: string,
+    after: boolean,
+    base: StaticContext | null,
+    at: string,
+  ): Promise<RecordedBatch | null> {
+    const previous = after && this.last?.key === key ? this.last : undefined;
+    this.last = null;
+    if (base === null) return null;
+    // Forgotten above: a batch that fails to plan or record leaves none to follow.
+    const planned = await this.applier.prepareBatch(key, base, previous, at);
+    const recorded = planned ? await this.applier.recordBatch(planned) : null;
+    this.last = planned ? keptForFollowing(planned) : null;
+    return recorded;
+  }
+
+  /** After a failure outside `next`: the next batch is planned afresh. */
+  forget(): void {
+    this.last = null;
+  }
 }
 
 /** A young generation that lets a batch's plans die young, as on the apply thread (see thread.ts). */
